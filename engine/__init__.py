@@ -1,0 +1,1 @@
+"""cashmatch engine: pure computation over Arrow tables, no file or network I/O."""

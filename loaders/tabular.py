@@ -1,0 +1,247 @@
+"""The file contract: open items, customers, payments and matches as CSV or Parquet.
+
+Files carry money as decimal strings and dates as ISO strings; these readers
+turn them into the engine's Arrow schemas (int64 minor units, date32) and reject
+the whole file, naming row and column, at the first value they cannot read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from cashmatch.engine.schemas import CUSTOMERS, MATCHES, MONEY_COLUMNS, OPEN_ITEMS, PAYMENTS
+from cashmatch.loaders.columns import (
+    format_amount_column,
+    parse_amount_column,
+    parse_currency_column,
+    parse_date_column,
+)
+from cashmatch.loaders.errors import LoadError
+
+OPEN_ITEM_COLUMNS = (
+    "invoice_id", "invoice_number", "customer_id", "customer_name", "currency",
+    "amount_open", "issue_date", "due_date",
+)  # fmt: skip
+CUSTOMER_COLUMNS = ("customer_id", "name")
+PAYMENT_COLUMNS = (
+    "payment_id", "amount", "currency", "value_date", "payer_name", "payer_account",
+    "reference_text",
+)  # fmt: skip
+_PAYMENT_OPTIONAL_TEXT = ("source_format", "check_number", "trace_id", "end_to_end_id")
+
+
+def _kind(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise LoadError(path, f"unknown file type {suffix!r}: use .csv or .parquet")
+
+
+def read_text_table(path: str | os.PathLike) -> pa.Table:
+    """Read a CSV or Parquet file with every column as text (money and dates unparsed)."""
+    path = str(path)
+    if not os.path.exists(path):
+        raise LoadError(path, "no such file")
+    try:
+        if _kind(path) == "parquet":
+            table = pq.read_table(path)
+            return pa.table({n: c.cast(pa.string()) for n, c in zip(table.column_names, table.columns)})
+        with open(path, "rb") as handle:
+            header = handle.readline().decode("utf-8-sig", errors="replace")
+        names = [n.strip() for n in next(iter([header.rstrip("\r\n").split(",")]))]
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except LoadError:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeError) as error:
+        text = str(error)
+        row = re.search(r"[Rr]ow #(\d+)", text)
+        raise LoadError(
+            path, f"cannot read: {text.splitlines()[0]}", row=int(row.group(1)) - 1 if row else None
+        ) from None
+
+
+def _require_columns(table: pa.Table, columns: tuple[str, ...], path: str) -> None:
+    for column in columns:
+        if column not in table.column_names:
+            raise LoadError(path, "missing required column", field=column)
+
+
+def _text(table: pa.Table, column: str, path: str, required: bool = False) -> pa.Array:
+    if column not in table.column_names:
+        return pa.nulls(table.num_rows, pa.string())
+    values = pc.utf8_trim_whitespace(table[column].combine_chunks())
+    if required:
+        missing = pc.or_(pc.is_null(values), pc.equal(values, ""))
+        if pc.any(missing).as_py():
+            row = int(np.flatnonzero(missing.to_numpy(zero_copy_only=False))[0])
+            raise LoadError(path, "a value is required", row=row + 1, field=column)
+    return values
+
+
+def _unique(values: pa.Array, path: str, column: str) -> None:
+    counts = pc.value_counts(values)
+    dupes = pc.filter(counts, pc.greater(counts.field("counts"), 1))
+    if len(dupes):
+        value = dupes[0]["values"].as_py()
+        rows = np.flatnonzero(pc.equal(values, value).to_numpy(zero_copy_only=False)) + 1
+        raise LoadError(
+            path, f"duplicate {column} {value!r} (rows {rows[0]} and {rows[1]})", row=int(rows[1]),
+            field=column,
+        )
+
+
+def _split_list(values: pa.Array) -> pa.Array:
+    parts = pc.split_pattern(pc.fill_null(values, ""), "|")
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
+    keep = pc.not_equal(flat, "")
+    offsets = np.concatenate([[0], np.cumsum(pc.list_value_length(parts).to_numpy())])
+    kept = np.concatenate([[0], np.cumsum(keep.to_numpy(zero_copy_only=False))])
+    return pa.ListArray.from_arrays(pa.array(kept[offsets], pa.int32()), pc.filter(flat, keep))
+
+
+def read_open_items(path: str | os.PathLike) -> pa.Table:
+    """Read open items into :data:`~cashmatch.engine.schemas.OPEN_ITEMS`.
+
+    Raises:
+        LoadError: a missing column, an empty required value, an unparsable amount
+            or date, an unknown currency or a duplicate ``invoice_id``.
+    """
+    path = str(path)
+    table = read_text_table(path)
+    _require_columns(table, OPEN_ITEM_COLUMNS, path)
+    invoice_id = _text(table, "invoice_id", path, required=True)
+    _unique(invoice_id, path, "invoice_id")
+    currency = pc.utf8_upper(_text(table, "currency", path))
+    exponents = parse_currency_column(currency, path=path)
+    amount = parse_amount_column(table["amount_open"].combine_chunks(), exponents, path=path,
+                                 field="amount_open")  # fmt: skip
+    return pa.table(
+        {
+            "invoice_id": invoice_id,
+            "invoice_number": _text(table, "invoice_number", path, required=True),
+            "customer_id": _text(table, "customer_id", path, required=True),
+            "customer_name": _text(table, "customer_name", path),
+            "currency": currency,
+            "amount_open_minor": pa.array(amount, pa.int64()),
+            "issue_date": parse_date_column(table["issue_date"].combine_chunks(), path=path,
+                                            field="issue_date"),  # fmt: skip
+            "due_date": parse_date_column(table["due_date"].combine_chunks(), path=path,
+                                          field="due_date"),  # fmt: skip
+            "po_number": _text(table, "po_number", path),
+        },
+        schema=OPEN_ITEMS,
+    )
+
+
+def read_customers(path: str | os.PathLike) -> pa.Table:
+    """Read the customer master into :data:`~cashmatch.engine.schemas.CUSTOMERS`."""
+    path = str(path)
+    table = read_text_table(path)
+    _require_columns(table, CUSTOMER_COLUMNS, path)
+    customer_id = _text(table, "customer_id", path, required=True)
+    _unique(customer_id, path, "customer_id")
+    parent = _text(table, "parent_customer_id", path)
+    parent = pc.if_else(pc.equal(parent, ""), pa.scalar(None, pa.string()), parent)
+    return pa.table(
+        {
+            "customer_id": customer_id,
+            "name": _text(table, "name", path, required=True),
+            "aliases": _split_list(_text(table, "aliases", path)),
+            "bank_accounts": _split_list(_text(table, "bank_accounts", path)),
+            "parent_customer_id": parent,
+        },
+        schema=CUSTOMERS,
+    )
+
+
+def read_payments(path: str | os.PathLike) -> pa.Table:
+    """Read payments in the file contract's CSV/Parquet layout into PAYMENTS."""
+    path = str(path)
+    table = read_text_table(path)
+    _require_columns(table, PAYMENT_COLUMNS, path)
+    payment_id = _text(table, "payment_id", path, required=True)
+    _unique(payment_id, path, "payment_id")
+    currency = pc.utf8_upper(_text(table, "currency", path))
+    exponents = parse_currency_column(currency, path=path)
+    amount = parse_amount_column(table["amount"].combine_chunks(), exponents, path=path,
+                                 field="amount")  # fmt: skip
+    n = table.num_rows
+    columns = {
+        "payment_id": payment_id,
+        "amount_minor": pa.array(amount, pa.int64()),
+        "currency": currency,
+        "value_date": parse_date_column(table["value_date"].combine_chunks(), path=path,
+                                        field="value_date"),  # fmt: skip
+        "payer_name": _text(table, "payer_name", path),
+        "payer_account": _text(table, "payer_account", path),
+        "reference_text": _text(table, "reference_text", path),
+        "booking_date": (
+            parse_date_column(table["booking_date"].combine_chunks(), path=path,
+                              field="booking_date", required=False)  # fmt: skip
+            if "booking_date" in table.column_names
+            else pa.nulls(n, pa.date32())
+        ),
+        "source_file": pa.array([path] * n, pa.string()),
+        "remittance": pa.nulls(n, PAYMENTS.field("remittance").type),
+    }
+    for name in _PAYMENT_OPTIONAL_TEXT:
+        columns[name] = _text(table, name, path)
+    if "source_format" not in table.column_names:
+        columns["source_format"] = pa.array(["csv"] * n, pa.string())
+    return pa.table({f.name: columns[f.name] for f in PAYMENTS}, schema=PAYMENTS)
+
+
+def to_file_columns(table: pa.Table) -> pa.Table:
+    """Turn ``*_minor`` money columns into decimal-string columns named as in files."""
+    columns, names = [], []
+    for name in table.column_names:
+        column = table[name].combine_chunks()
+        if name in MONEY_COLUMNS:
+            column = format_amount_column(column.to_numpy(), table["currency"].combine_chunks())
+            name = MONEY_COLUMNS[name]
+        columns.append(column)
+        names.append(name)
+    return pa.table(columns, names=names)
+
+
+def write_table_atomically(table: pa.Table, path: str | os.PathLike) -> None:
+    """Write CSV or Parquet (by extension) so that the file appears whole or not at all."""
+    path = str(path)
+    kind = _kind(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, tmp = tempfile.mkstemp(prefix=".cashmatch-", suffix=".tmp", dir=directory)
+    os.close(handle)
+    try:
+        if kind == "parquet":
+            pq.write_table(table, tmp)
+        else:
+            pacsv.write_csv(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_matches(matches: pa.Table, path: str | os.PathLike) -> None:
+    """Write a MATCHES table in the file contract (decimal strings), atomically."""
+    write_table_atomically(to_file_columns(matches.select(MATCHES.names)), path)

@@ -1,0 +1,21 @@
+"""Shared fixtures: where the public sample files are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = Path(os.environ.get("CASHMATCH_SAMPLES", REPO.parent / "shared" / "samples"))
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    """The public sample files (../shared/samples). CI always has them; a bare clone may not."""
+    if not SAMPLES.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"sample files missing at {SAMPLES}")
+        pytest.skip(f"sample files not found at {SAMPLES} (set CASHMATCH_SAMPLES)")
+    return SAMPLES
