@@ -1,0 +1,844 @@
+"""ISO 20022 bank-to-customer cash messages: camt.053 statements and camt.054 notifications.
+
+Every credited, booked transaction becomes one payment: a batched entry
+(``Ntry/NtryDtls/TxDtls`` repeated) is split into its transactions, and an entry
+without transaction details is one payment. Debits, reversals, returns and
+entries that are not booked are counted in ``LoadedFile.skipped`` (one count
+per transaction, the unit a payment would have been): ``debit``, ``reversal``,
+``return`` and ``not_booked``.
+
+The file is streamed (``iterparse`` on ``Ntry`` with processed elements
+dropped), so memory stays flat however long the statement is. Parsing is
+hardened in :mod:`cashmatch.loaders.xml_safety`.
+
+Field mapping, by priority:
+
+* amount: the entry's ``Amt`` when it holds one transaction (what was booked on
+  the account); for a batch each transaction's ``AmtDtls/TxAmt/Amt``, else its
+  ``Amt``, and the credited parts must add up to the entry.
+* payment_id: ``TxDtls/Refs/AcctSvcrRef``, else the entry's ``AcctSvcrRef``,
+  else ``NtryRef``, else ``EndToEndId``, else statement id and position; an id
+  used twice in the file gets ``#statement.entry.transaction`` appended.
+* reference_text: the ``Ustrd`` lines joined by a space, else ``AddtlTxInf``,
+  else ``AddtlNtryInf`` (PostFinance puts everything there).
+* remittance: one line per ``Strd`` block (see :func:`_structured`).
+
+Example:
+    >>> loaded = load_camt053("statement.xml")  # doctest: +SKIP
+    >>> loaded.payments.num_rows, loaded.skipped  # doctest: +SKIP
+    (6, {'debit': 4})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from cashmatch.engine.money import CURRENCY_EXPONENTS, format_amount
+from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
+from cashmatch.loaders.base import LoadedFile
+from cashmatch.loaders.errors import LoadError
+from cashmatch.loaders.xml_safety import (
+    is_encoding_error,
+    local_name,
+    namespace,
+    read_head,
+    secure_iterparse,
+)
+
+CAMT053, CAMT054 = "camt.053", "camt.054"
+
+# Message container and its repeated report element, per format.
+_CONTAINERS = {CAMT053: ("BkToCstmrStmt", "Stmt"), CAMT054: ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
+_BY_CONTAINER = {container: fmt for fmt, (container, _) in _CONTAINERS.items()}
+_NS_MARK = {CAMT053: b"camt.053.001.", CAMT054: b"camt.054.001."}
+_NS_FORMAT = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.05[34])\.001\.\d+")
+
+_AMOUNT = re.compile(r"\s*(\d{1,18})(?:\.(\d+))?\s*")
+_DATE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})")
+_POW10 = [10**i for i in range(19)]
+_NOT_PROVIDED = "NOTPROVIDED"
+_MAX_MINOR = 2**63
+
+
+def sniff_camt053(head: bytes) -> bool:
+    """Whether ``head`` (the first ~4 KiB) is a camt.053 statement.
+
+    Example:
+        >>> sniff_camt053(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">')
+        True
+    """
+    return _sniff(head) == CAMT053
+
+
+def sniff_camt054(head: bytes) -> bool:
+    """Whether ``head`` (the first ~4 KiB) is a camt.054 debit/credit notification."""
+    return _sniff(head) == CAMT054
+
+
+def _sniff(head: bytes) -> str | None:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text.startswith(b"<"):
+        return None
+    for fmt, mark in _NS_MARK.items():
+        if b"urn:iso:std:iso:20022:tech:xsd:" + mark in text:
+            return fmt
+    # Files without the namespace still name the message container early on.
+    for fmt, (container, _) in _CONTAINERS.items():
+        if re.search(rb"<(?:\w+:)?" + container.encode() + rb"[\s>]", text):
+            return fmt
+    return None
+
+
+def load_camt053(path: str, *, data: bytes | None = None, lenient: bool = False) -> LoadedFile:
+    """Load a camt.053 bank-to-customer statement (any ``camt.053.001.NN`` version).
+
+    Args:
+        path: the file; only named in messages when ``data`` is given.
+        data: the file's bytes, or None to read ``path``.
+        lenient: skip entries that cannot be read and list them in ``problems``
+            (and report checksum mismatches there) instead of rejecting the file.
+
+    Raises:
+        LoadError: naming the element (``/Document/BkToCstmrStmt/Stmt[1]/Ntry[3]/Amt``),
+            line and field at fault; no payments are returned from a rejected file.
+    """
+    return load_camt(path, data=data, lenient=lenient, expect=CAMT053)
+
+
+def load_camt054(path: str, *, data: bytes | None = None, lenient: bool = False) -> LoadedFile:
+    """Load a camt.054 debit/credit notification; same rules as :func:`load_camt053`."""
+    return load_camt(path, data=data, lenient=lenient, expect=CAMT054)
+
+
+def load_camt(
+    path: str, *, data: bytes | None = None, lenient: bool = False, expect: str | None = None
+) -> LoadedFile:
+    """Load a camt.053 or camt.054 file, whichever it is (or insist on ``expect``)."""
+    path = str(path)
+    try:
+        return _Reader(path, data, lenient, expect, None).run()
+    except LoadError as error:
+        if not is_encoding_error(error):
+            raise
+    # Declared (or defaulted) UTF-8 but not UTF-8: the one fallback the project
+    # allows is Latin-1, which decodes any byte.
+    return _Reader(path, data, lenient, expect, "ISO-8859-1").run()
+
+
+class _RecordError(Exception):
+    """A bad value inside one entry; becomes a LoadError or, leniently, a problem."""
+
+    def __init__(self, element: str, field: str, message: str, line: int | None):
+        super().__init__(message)
+        self.element, self.field, self.message, self.line = element, field, message, line
+
+
+@dataclass
+class _Statement:
+    """Running totals of one Stmt/Ntfctn, checked against its TxsSummry at its end."""
+
+    index: int
+    ident: str | None = None
+    account: str | None = None
+    currency: str | None = None
+    expected: dict[str, tuple[str | None, str | None, int | None]] = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+    sums: Counter = field(default_factory=Counter)
+    currencies: set = field(default_factory=set)
+    invalid: bool = False
+
+
+class _Columns:
+    """The payments table being built, one Python list per PAYMENTS column."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, list] = {name: [] for name in PAYMENTS.names}
+        self.positions: list[str] = []
+
+    def table(self) -> pa.Table:
+        arrays = [pa.array(self.data[f.name], type=f.type) for f in PAYMENTS]
+        return pa.Table.from_arrays(arrays, schema=PAYMENTS)
+
+
+class _Reader:
+    """One pass over one camt file."""
+
+    def __init__(
+        self, path: str, data: bytes | None, lenient: bool, expect: str | None, encoding: str | None
+    ):
+        self.path, self.data, self.lenient, self.expect = path, data, lenient, expect
+        self.encoding = encoding
+        self.format: str | None = None
+        self.ns = ""
+        self.root_path = ""
+        self.report_tag = ""
+        self.cols = _Columns()
+        self.skipped: Counter = Counter()
+        self.problems: list[str] = []
+        self.statements: list[_Statement] = []
+        self.current: _Statement | None = None
+        self.current_parent = None
+        self.reports_done = 0
+        self.entry_index = 0
+        self.message_id: str | None = None
+        self.date_cache: dict[str, dt.date] = {}
+
+    # -- driving the stream -------------------------------------------------
+
+    def run(self) -> LoadedFile:
+        tags = ("{*}GrpHdr", "{*}Ntry", "{*}Stmt", "{*}Ntfctn")
+        for _event, element in secure_iterparse(
+            self.path, self.data, tags=tags, encoding=self.encoding
+        ):
+            if not self.format:
+                self._identify(element)
+            name = local_name(element.tag)
+            if name == "Ntry":
+                self._entry_element(element)
+            elif name == "GrpHdr":
+                self.message_id = _text(element.findtext(self.ns + "MsgId"))
+            elif name == self.report_tag and element.getparent() is not None:
+                self._end_report(element)
+            elif name in ("Stmt", "Ntfctn"):
+                raise LoadError(
+                    self.path,
+                    f"<{name}> does not belong in a {self.format} message",
+                    element=_element_path(element),
+                    line=element.sourceline,
+                )
+        if not self.format:
+            raise LoadError(
+                self.path, "no camt.053/camt.054 content: no GrpHdr, Stmt, Ntfctn or Ntry"
+            )
+        return self._result()
+
+    def _identify(self, element) -> None:
+        root = element.getroottree().getroot()
+        self.ns = namespace(root.tag)
+        container = next((c for c in root if isinstance(c.tag, str)), None)
+        container_name = local_name(container.tag) if container is not None else ""
+        if local_name(root.tag) != "Document" or container_name not in _BY_CONTAINER:
+            raise LoadError(
+                self.path,
+                f"not a camt.053/camt.054 message: <{local_name(root.tag)}>"
+                f" containing <{container_name or '?'}>",
+                element="/" + local_name(root.tag),
+                line=root.sourceline,
+            )
+        fmt = _BY_CONTAINER[container_name]
+        match = _NS_FORMAT.search(self.ns)
+        if self.ns and (match is None or match.group(1) != fmt):
+            raise LoadError(
+                self.path,
+                f"namespace {self.ns[1:-1]!r} does not match <{container_name}> ({fmt})",
+                element="/Document",
+                line=root.sourceline,
+            )
+        if self.expect and fmt != self.expect:
+            raise LoadError(self.path, f"expected a {self.expect} file, found {fmt}")
+        self.format = fmt
+        self.report_tag = _CONTAINERS[fmt][1]
+        self.root_path = f"/Document/{container_name}"
+        self._paths()
+
+    def _paths(self) -> None:
+        """Precompute namespaced find paths once (lxml caches compiled paths by string)."""
+        n = self.ns
+
+        def p(*steps: str) -> str:
+            return "/".join(n + s for s in steps)
+
+        self.P = {
+            "Amt": p("Amt"),
+            "CdtDbtInd": p("CdtDbtInd"),
+            "RvslInd": p("RvslInd"),
+            "Sts": p("Sts"),
+            "StsCd": p("Cd"),
+            "StsPrtry": p("Prtry"),
+            "BookgDt": p("BookgDt"),
+            "ValDt": p("ValDt"),
+            "Dt": p("Dt"),
+            "DtTm": p("DtTm"),
+            "AcctSvcrRef": p("AcctSvcrRef"),
+            "NtryRef": p("NtryRef"),
+            "AddtlNtryInf": p("AddtlNtryInf"),
+            "NtryDtls": p("NtryDtls"),
+            "NtryTx": p("NtryDtls", "TxDtls"),
+            "Refs": p("Refs"),
+            "EndToEndId": p("EndToEndId"),
+            "TxId": p("TxId"),
+            "InstrId": p("InstrId"),
+            "UETR": p("UETR"),
+            "ChqNb": p("ChqNb"),
+            "TxAmt": p("AmtDtls", "TxAmt", "Amt"),
+            "RtrInf": p("RtrInf"),
+            "RltdPties": p("RltdPties"),
+            "DbtrNm": p("Dbtr", "Nm"),
+            "DbtrPtyNm": p("Dbtr", "Pty", "Nm"),
+            "UltmtDbtrNm": p("UltmtDbtr", "Nm"),
+            "UltmtDbtrPtyNm": p("UltmtDbtr", "Pty", "Nm"),
+            "DbtrIBAN": p("DbtrAcct", "Id", "IBAN"),
+            "DbtrOthr": p("DbtrAcct", "Id", "Othr", "Id"),
+            "RmtInf": p("RmtInf"),
+            "Ustrd": p("Ustrd"),
+            "Strd": p("Strd"),
+            "AddtlTxInf": p("AddtlTxInf"),
+            "RfrdDocInf": p("RfrdDocInf"),
+            "Nb": p("Nb"),
+            "RfrdDocAmt": p("RfrdDocAmt"),
+            "CdtrRef": p("CdtrRefInf", "Ref"),
+            "Rsn": p("Rsn"),
+            "AddtlInf": p("AddtlInf"),
+            "Id": p("Id"),
+            "AcctIBAN": p("Acct", "Id", "IBAN"),
+            "AcctOthr": p("Acct", "Id", "Othr", "Id"),
+            "AcctCcy": p("Acct", "Ccy"),
+            "TxsSummry": p("TxsSummry"),
+            "NbOfNtries": p("NbOfNtries"),
+            "Sum": p("Sum"),
+        }
+
+    # -- statements -----------------------------------------------------------
+
+    def _begin_report(self, report) -> _Statement:
+        P = self.P
+        stmt = _Statement(index=self.reports_done + 1)
+        stmt.ident = _text(report.findtext(P["Id"]))
+        stmt.account = _text(report.findtext(P["AcctIBAN"])) or _text(
+            report.findtext(P["AcctOthr"])
+        )
+        stmt.currency = _text(report.findtext(P["AcctCcy"]))
+        summary = report.find(P["TxsSummry"])
+        if summary is not None:
+            for key in ("TtlNtries", "TtlCdtNtries", "TtlDbtNtries"):
+                block = summary.find(self.ns + key)
+                if block is not None:
+                    stmt.expected[key] = (
+                        _text(block.findtext(P["NbOfNtries"])),
+                        _text(block.findtext(P["Sum"])),
+                        block.sourceline,
+                    )
+        self.statements.append(stmt)
+        self.current = stmt
+        self.current_parent = report
+        self.entry_index = 0
+        return stmt
+
+    def _end_report(self, report) -> None:
+        stmt = self.current if report is self.current_parent else self._begin_report(report)
+        self._check_summary(stmt)
+        self.reports_done += 1
+        self.current, self.current_parent = None, None
+        report.clear(keep_tail=False)
+        parent = report.getparent()
+        while report.getprevious() is not None:
+            del parent[0]
+
+    def _check_summary(self, stmt: _Statement) -> None:
+        where = f"{self.root_path}/{self.report_tag}[{stmt.index}]/TxsSummry"
+        keys = {"TtlNtries": "all", "TtlCdtNtries": "CRDT", "TtlDbtNtries": "DBIT"}
+        for key, (count, total, line) in stmt.expected.items():
+            kind = keys[key]
+            if stmt.invalid and kind != "all":
+                continue  # an unreadable entry may have been either
+            if count is not None and count.isdigit() and int(count) != stmt.counts[kind]:
+                self._checksum(
+                    f"{key}/NbOfNtries says {count} entries but the file has {stmt.counts[kind]}",
+                    f"{where}/{key}/NbOfNtries",
+                    "NbOfNtries",
+                    line,
+                )
+            if total is None or stmt.invalid or len(stmt.currencies) != 1:
+                continue
+            currency = next(iter(stmt.currencies))
+            try:
+                expected = _minor(total, currency)
+            except ValueError as error:
+                self._checksum(f"{key}/Sum: {error}", f"{where}/{key}/Sum", "Sum", line)
+                continue
+            if expected != stmt.sums[kind]:
+                self._checksum(
+                    f"{key}/Sum says {total} but the entries add up to "
+                    f"{format_amount(stmt.sums[kind], currency)}",
+                    f"{where}/{key}/Sum",
+                    "Sum",
+                    line,
+                )
+
+    def _checksum(self, message: str, element: str, field_name: str, line: int | None) -> None:
+        if not self.lenient:
+            raise LoadError(self.path, message, element=element, field=field_name, line=line)
+        self.problems.append(f"{self.path}: line {line}, element {element}: {message}")
+
+    # -- entries --------------------------------------------------------------
+
+    def _entry_element(self, ntry) -> None:
+        parent = ntry.getparent()
+        if parent is None or local_name(parent.tag) != self.report_tag:
+            raise LoadError(
+                self.path,
+                f"<Ntry> outside a <{self.report_tag}>",
+                element=_element_path(ntry),
+                line=ntry.sourceline,
+            )
+        stmt = self.current if parent is self.current_parent else self._begin_report(parent)
+        self.entry_index += 1
+        stmt.counts["all"] += 1
+        epath = f"{self.root_path}/{self.report_tag}[{stmt.index}]/Ntry[{self.entry_index}]"
+        start = len(self.cols.positions)
+        try:
+            self._entry(ntry, stmt, epath)
+        except _RecordError as error:
+            # Drop whatever this entry already appended: an entry loads whole or not at all.
+            for column in self.cols.data.values():
+                del column[start:]
+            del self.cols.positions[start:]
+            stmt.invalid = True
+            if not self.lenient:
+                raise LoadError(
+                    self.path,
+                    error.message,
+                    element=error.element,
+                    field=error.field,
+                    line=error.line,
+                ) from None
+            self.problems.append(
+                f"{self.path}: line {error.line}, element {error.element},"
+                f" field {error.field!r}: {error.message} (entry skipped)"
+            )
+        ntry.clear(keep_tail=False)
+        while ntry.getprevious() is not None:
+            del parent[0]
+
+    def _entry(self, ntry, stmt: _Statement, epath: str) -> None:
+        P = self.P
+        amount, currency = self._amount(ntry.find(P["Amt"]), epath, ntry)
+        direction = _text(ntry.findtext(P["CdtDbtInd"]))
+        if direction not in ("CRDT", "DBIT"):
+            raise _RecordError(
+                f"{epath}/CdtDbtInd",
+                "CdtDbtInd",
+                f"expected CRDT or DBIT, found {direction!r}",
+                ntry.sourceline,
+            )
+        stmt.counts[direction] += 1
+        stmt.sums["all"] += amount
+        stmt.sums[direction] += amount
+        stmt.currencies.add(currency)
+
+        txs = ntry.findall(P["NtryTx"])
+        units = len(txs) or 1
+        status = self._status(ntry)
+        if status != "BOOK":
+            self.skipped["not_booked"] += units
+            return
+        if _text(ntry.findtext(P["RvslInd"])) in ("true", "1"):
+            self.skipped["reversal"] += units
+            return
+        if direction == "DBIT":
+            self.skipped["debit"] += units
+            return
+
+        booking = self._date(ntry, "BookgDt", epath)
+        value = self._date(ntry, "ValDt", epath) or booking
+        if value is None:
+            raise _RecordError(
+                f"{epath}/ValDt", "ValDt", "a credit needs a value or booking date", ntry.sourceline
+            )
+        entry_ref = _text(ntry.findtext(P["AcctSvcrRef"]))
+        ntry_ref = _text(ntry.findtext(P["NtryRef"]))
+        entry_info = _text(ntry.findtext(P["AddtlNtryInf"]))
+        context = (value, booking, entry_ref, ntry_ref, entry_info)
+
+        if not txs:
+            self._append(
+                stmt, context, None, amount, currency, f"{stmt.index}.{self.entry_index}.1", epath
+            )
+            return
+        single = len(txs) == 1
+        credited = 0
+        all_same_currency = True
+        detail_index = {}
+        for position, tx in enumerate(txs, 1):
+            detail = tx.getparent()
+            if detail not in detail_index:
+                detail_index[detail] = (len(detail_index) + 1, 0)
+            d, t = detail_index[detail]
+            detail_index[detail] = (d, t + 1)
+            tpath = f"{epath}/NtryDtls[{d}]/TxDtls[{t + 1}]"
+            if _text(tx.findtext(P["CdtDbtInd"])) == "DBIT":
+                self.skipped["debit"] += 1
+                all_same_currency = False  # a mixed batch cannot be summed against the entry
+                continue
+            if tx.find(P["RtrInf"]) is not None:
+                self.skipped["return"] += 1
+                all_same_currency = False
+                continue
+            if single:
+                tx_amount, tx_currency = amount, currency
+            else:
+                amt = tx.find(P["TxAmt"])
+                if amt is None:
+                    amt = tx.find(P["Amt"])
+                if amt is None:
+                    raise _RecordError(
+                        f"{tpath}/Amt",
+                        "Amt",
+                        "a transaction of a batched entry needs its own amount",
+                        tx.sourceline,
+                    )
+                tx_amount, tx_currency = self._amount(amt, f"{tpath}/Amt", tx)
+                if tx_currency != currency:
+                    all_same_currency = False
+                credited += tx_amount
+            self._append(
+                stmt,
+                context,
+                tx,
+                tx_amount,
+                tx_currency,
+                f"{stmt.index}.{self.entry_index}.{position}",
+                tpath,
+            )
+        if not single and all_same_currency and credited != amount:
+            raise _RecordError(
+                f"{epath}/Amt",
+                "Amt",
+                f"entry amount {format_amount(amount, currency)} {currency} differs from the sum"
+                f" of its {len(txs)} transactions {format_amount(credited, currency)}",
+                ntry.sourceline,
+            )
+
+    def _append(self, stmt, context, tx, amount, currency, position, tpath) -> None:
+        P = self.P
+        value, booking, entry_ref, ntry_ref, entry_info = context
+        cols = self.cols.data
+        tx_ref = e2e = trace = check = payer = account = None
+        reference_text = None
+        remittance: list[dict] = []
+        if tx is not None:
+            refs = tx.find(P["Refs"])
+            if refs is not None:
+                tx_ref = _text(refs.findtext(P["AcctSvcrRef"]))
+                e2e = _text(refs.findtext(P["EndToEndId"]))
+                if e2e == _NOT_PROVIDED:
+                    e2e = None
+                trace = (
+                    _text(refs.findtext(P["TxId"]))
+                    or _text(refs.findtext(P["InstrId"]))
+                    or _text(refs.findtext(P["UETR"]))
+                )
+                check = _text(refs.findtext(P["ChqNb"]))
+            parties = tx.find(P["RltdPties"])
+            if parties is not None:
+                payer = (
+                    _text(parties.findtext(P["DbtrNm"]))
+                    or _text(parties.findtext(P["DbtrPtyNm"]))
+                    or _text(parties.findtext(P["UltmtDbtrNm"]))
+                    or _text(parties.findtext(P["UltmtDbtrPtyNm"]))
+                )
+                account = _text(parties.findtext(P["DbtrIBAN"])) or _text(
+                    parties.findtext(P["DbtrOthr"])
+                )
+            rmt = tx.find(P["RmtInf"])
+            if rmt is not None:
+                lines = [t for t in (_text(u.text) for u in rmt.iterfind(P["Ustrd"])) if t]
+                if lines:
+                    reference_text = " ".join(lines)
+                for s, strd in enumerate(rmt.iterfind(P["Strd"]), 1):
+                    remittance.extend(self._structured(strd, currency, f"{tpath}/RmtInf/Strd[{s}]"))
+            if reference_text is None:
+                reference_text = _text(tx.findtext(P["AddtlTxInf"]))
+        if reference_text is None:
+            reference_text = entry_info
+        payment_id = tx_ref or entry_ref or ntry_ref or e2e
+        cols["payment_id"].append(payment_id)
+        cols["amount_minor"].append(amount)
+        cols["currency"].append(currency)
+        cols["value_date"].append(value)
+        cols["payer_name"].append(payer)
+        cols["payer_account"].append(account)
+        cols["reference_text"].append(reference_text)
+        cols["booking_date"].append(booking)
+        cols["check_number"].append(check)
+        cols["trace_id"].append(trace)
+        cols["end_to_end_id"].append(e2e)
+        cols["remittance"].append(remittance)
+        self.cols.positions.append(position)
+
+    def _structured(self, strd, currency: str, spath: str) -> list[dict]:
+        """One ``Strd`` block as remittance lines.
+
+        ``RfrdDocInf/Nb`` (the invoice number) is the line's invoice_ref; without
+        one, ``CdtrRefInf/Ref`` (RF creditor reference, SCOR, ESR/QRR) is. When a
+        block has both, the creditor reference gets a line of its own without
+        amounts. Amounts come from ``RfrdDocAmt``: RmtdAmt is what is paid,
+        DuePyblAmt the invoice amount, DscntApldAmt the discount, and a credit
+        note (CdtNoteAmt, no RmtdAmt) is paid as a negative amount, so that the
+        lines of a transaction add up to it. Amounts in another currency than
+        the payment's are left out (the line has no currency of its own).
+        """
+        P = self.P
+        numbers = [
+            t for t in (_text(d.findtext(P["Nb"])) for d in strd.iterfind(P["RfrdDocInf"])) if t
+        ]
+        creditor_ref = _text(strd.findtext(P["CdtrRef"]))
+        paid = invoice = discount = adjustment = reason = None
+        amounts = strd.find(P["RfrdDocAmt"])
+        if amounts is not None:
+            for element in amounts:
+                name = local_name(element.tag)
+                if name == "AdjstmntAmtAndRsn":
+                    value = self._doc_amount(element.find(P["Amt"]), currency, spath, name)
+                    if value is not None:
+                        sign = -1 if _text(element.findtext(P["CdtDbtInd"])) == "DBIT" else 1
+                        adjustment = (adjustment or 0) + sign * value
+                    reason = _text(element.findtext(P["Rsn"])) or _text(
+                        element.findtext(P["AddtlInf"])
+                    )
+                    continue
+                if name not in ("RmtdAmt", "DuePyblAmt", "DscntApldAmt", "CdtNoteAmt"):
+                    continue
+                # From version 05 on, DscntApldAmt wraps its amount (Tp + Amt).
+                inner = element.find(P["Amt"])
+                value = self._doc_amount(
+                    inner if inner is not None else element, currency, spath, name
+                )
+                if value is None:
+                    continue
+                if name == "RmtdAmt":
+                    paid = value
+                elif name == "DuePyblAmt":
+                    invoice = value
+                elif name == "DscntApldAmt":
+                    discount = (discount or 0) + value
+                elif paid is None:
+                    paid = -value
+        if (
+            not numbers
+            and not creditor_ref
+            and all(v is None for v in (paid, invoice, discount, adjustment))
+        ):
+            return []
+        refs = numbers or [creditor_ref]
+        lines = [
+            {
+                "invoice_ref": refs[0],
+                "amount_paid_minor": paid,
+                "invoice_amount_minor": invoice,
+                "discount_minor": discount,
+                "adjustment_minor": adjustment,
+                "adjustment_reason": reason,
+            }
+        ]
+        extra = refs[1:] + ([creditor_ref] if numbers and creditor_ref else [])
+        lines.extend(_bare_line(ref) for ref in extra)
+        return lines
+
+    def _doc_amount(self, element, currency: str, spath: str, name: str) -> int | None:
+        if element is None:
+            return None
+        value, doc_currency = self._amount(element, f"{spath}/RfrdDocAmt/{name}", element)
+        return value if doc_currency == currency else None
+
+    # -- values ---------------------------------------------------------------
+
+    def _amount(self, element, where: str, owner) -> tuple[int, str]:
+        if element is None:
+            raise _RecordError(where, "Amt", "amount missing", owner.sourceline)
+        currency = element.get("Ccy")
+        line = element.sourceline
+        if not currency:
+            raise _RecordError(where, "Ccy", "amount without a Ccy currency attribute", line)
+        text = element.text or ""
+        try:
+            return _minor(text, currency), currency
+        except ValueError as error:
+            raise _RecordError(where, "Amt", str(error), line) from None
+
+    def _status(self, ntry) -> str | None:
+        element = ntry.find(self.P["Sts"])
+        if element is None:
+            return "BOOK"  # mandatory in the schema; a bank that omits it books
+        status = _text(element.text)
+        if status is None:
+            status = _text(element.findtext(self.P["StsCd"])) or _text(
+                element.findtext(self.P["StsPrtry"])
+            )
+        return status
+
+    def _date(self, ntry, name: str, epath: str) -> dt.date | None:
+        holder = ntry.find(self.P[name])
+        if holder is None:
+            return None
+        child = "Dt"
+        text = holder.findtext(self.P["Dt"])
+        if text is None:
+            child = "DtTm"
+            text = holder.findtext(self.P["DtTm"])
+        if text is None:
+            raise _RecordError(f"{epath}/{name}", name, "date missing", holder.sourceline)
+        cached = self.date_cache.get(text)
+        if cached is not None:
+            return cached
+        match = _DATE.match(text)
+        try:
+            if match is None:
+                raise ValueError
+            value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            raise _RecordError(
+                f"{epath}/{name}/{child}", name, f"not an ISO date: {text!r}", holder.sourceline
+            ) from None
+        self.date_cache[text] = value
+        return value
+
+    # -- result -------------------------------------------------------------------
+
+    def _result(self) -> LoadedFile:
+        cols = self.cols.data
+        n = len(cols["payment_id"])
+        cols["source_format"] = [self.format] * n
+        cols["source_file"] = [self.path] * n
+        self._fill_ids()
+        table = self.cols.table()
+        return LoadedFile(
+            format=self.format,
+            payments=table,
+            advices=REMITTANCE_ADVICES.empty_table(),
+            skipped=dict(self.skipped),
+            problems=self.problems,
+            summary=self._summary(),
+        )
+
+    def _fill_ids(self) -> None:
+        """Give every payment an id unique in the file and stable across re-loads."""
+        ids = self.cols.data["payment_id"]
+        positions = self.cols.positions
+        base = None
+        for i, value in enumerate(ids):
+            if value is None:
+                if base is None:
+                    base = self._file_key()
+                ids[i] = f"{base}#{positions[i]}"
+        counts = Counter(ids)
+        if len(counts) == len(ids):
+            return
+        taken = set(counts)
+        for i, value in enumerate(ids):
+            if counts[value] > 1:
+                candidate = f"{value}#{positions[i]}"
+                while candidate in taken:
+                    candidate += "'"
+                taken.add(candidate)
+                ids[i] = candidate
+
+    def _file_key(self) -> str:
+        stmt = next((s.ident for s in self.statements if s.ident), None)
+        if stmt or self.message_id:
+            return f"{self.message_id or ''}/{stmt or ''}"
+        digest = hashlib.sha256()
+        if self.data is not None:
+            digest.update(self.data)
+        else:
+            with open(self.path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        return "camt-" + digest.hexdigest()[:16]
+
+    def _summary(self) -> dict[str, object]:
+        cols = self.cols.data
+        totals: Counter = Counter()
+        for amount, currency in zip(cols["amount_minor"], cols["currency"], strict=True):
+            totals[currency] += amount
+        dates = cols["value_date"]
+        return {
+            "format": self.format,
+            "message_id": self.message_id,
+            "statements": [s.ident for s in self.statements],
+            "accounts": sorted({s.account for s in self.statements if s.account}),
+            "currencies": sorted(totals),
+            "payments": len(dates),
+            "skipped": dict(self.skipped),
+            "problems": len(self.problems),
+            "total_credited": {c: format_amount(v, c) for c, v in sorted(totals.items())},
+            "value_date_range": (min(dates).isoformat(), max(dates).isoformat()) if dates else None,
+        }
+
+
+def _bare_line(ref: str) -> dict:
+    return {
+        "invoice_ref": ref,
+        "amount_paid_minor": None,
+        "invoice_amount_minor": None,
+        "discount_minor": None,
+        "adjustment_minor": None,
+        "adjustment_reason": None,
+    }
+
+
+def _text(value: str | None) -> str | None:
+    """Stripped text, None when absent or blank."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _minor(text: str, currency: str) -> int:
+    """An ISO 20022 amount (digits, optional ``.`` fraction, no sign) in minor units.
+
+    Same rule as :func:`cashmatch.engine.money.parse_amount` (trailing zeros past
+    the exponent are fine, other extra digits are not), stricter on syntax: camt
+    amounts carry no sign, no comma and no exponent.
+
+    Example:
+        >>> _minor("1234.5", "EUR"), _minor("7", "JPY"), _minor("10.500", "EUR")
+        (123450, 7, 1050)
+    """
+    exponent = CURRENCY_EXPONENTS.get(currency)
+    if exponent is None:
+        raise ValueError(f"unknown currency {currency!r}")
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a decimal amount: {text!r}")
+    whole, fraction = match.groups()
+    value = int(whole) * _POW10[exponent]
+    if fraction:
+        if len(fraction) > exponent:
+            extra = fraction[exponent:]
+            if extra.strip("0"):
+                raise ValueError(
+                    f"{text.strip()!r} has more than {exponent} decimals for {currency}"
+                )
+            fraction = fraction[:exponent]
+        if fraction:
+            value += int(fraction) * _POW10[exponent - len(fraction)]
+    if value >= _MAX_MINOR:
+        raise ValueError(f"{text.strip()!r} is too large")
+    return value
+
+
+def _element_path(element) -> str:
+    """XPath-like location with 1-based positions among same-named siblings."""
+    steps = []
+    while element is not None:
+        parent = element.getparent()
+        name = local_name(element.tag)
+        if parent is None:
+            steps.append(name)
+        else:
+            same = [c for c in parent if c.tag == element.tag]
+            steps.append(f"{name}[{same.index(element) + 1}]" if len(same) > 1 else name)
+        element = parent
+    return "/" + "/".join(reversed(steps))
+
+
+def detect(path: str, data: bytes | None = None) -> str | None:
+    """``"camt.053"``, ``"camt.054"`` or None, from the head of a file or bytes."""
+    return _sniff(read_head(path, data))
