@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from cashmatch.engine.money import CURRENCY_EXPONENTS
 from cashmatch.loaders.errors import LoadError
 
@@ -83,7 +82,9 @@ def parse_amount_column(
     return np.where(negative, -minor, minor)
 
 
-def parse_date_column(values: pa.Array, *, path: str, field: str, required: bool = True) -> pa.Array:
+def parse_date_column(
+    values: pa.Array, *, path: str, field: str, required: bool = True
+) -> pa.Array:
     """Parse ISO dates (YYYY-MM-DD) into date32."""
     if pa.types.is_date(values.type):
         dates = values.cast(pa.date32())
@@ -95,7 +96,9 @@ def parse_date_column(values: pa.Array, *, path: str, field: str, required: bool
         if pc.any(bad).as_py():
             row = _first(bad)
             raise LoadError(
-                path, f"not an ISO date (YYYY-MM-DD): {values[row].as_py()!r}", row=row + 1,
+                path,
+                f"not an ISO date (YYYY-MM-DD): {values[row].as_py()!r}",
+                row=row + 1,
                 field=field,
             )
         dates = ts.cast(pa.date32())

@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-
 from cashmatch.engine.schemas import CUSTOMERS, MATCHES, MONEY_COLUMNS, OPEN_ITEMS, PAYMENTS
 from cashmatch.loaders.columns import (
     format_amount_column,
@@ -56,7 +55,9 @@ def read_text_table(path: str | os.PathLike) -> pa.Table:
     try:
         if _kind(path) == "parquet":
             table = pq.read_table(path)
-            return pa.table({n: c.cast(pa.string()) for n, c in zip(table.column_names, table.columns)})
+            return pa.table(
+                {n: c.cast(pa.string()) for n, c in zip(table.column_names, table.columns)}
+            )
         with open(path, "rb") as handle:
             header = handle.readline().decode("utf-8-sig", errors="replace")
         names = [n.strip() for n in next(iter([header.rstrip("\r\n").split(",")]))]
@@ -104,7 +105,9 @@ def _unique(values: pa.Array, path: str, column: str) -> None:
         value = dupes[0]["values"].as_py()
         rows = np.flatnonzero(pc.equal(values, value).to_numpy(zero_copy_only=False)) + 1
         raise LoadError(
-            path, f"duplicate {column} {value!r} (rows {rows[0]} and {rows[1]})", row=int(rows[1]),
+            path,
+            f"duplicate {column} {value!r} (rows {rows[0]} and {rows[1]})",
+            row=int(rows[1]),
             field=column,
         )
 
@@ -142,10 +145,12 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
             "customer_name": _text(table, "customer_name", path),
             "currency": currency,
             "amount_open_minor": pa.array(amount, pa.int64()),
-            "issue_date": parse_date_column(table["issue_date"].combine_chunks(), path=path,
-                                            field="issue_date"),  # fmt: skip
-            "due_date": parse_date_column(table["due_date"].combine_chunks(), path=path,
-                                          field="due_date"),  # fmt: skip
+            "issue_date": parse_date_column(
+                table["issue_date"].combine_chunks(), path=path, field="issue_date"
+            ),  # fmt: skip
+            "due_date": parse_date_column(
+                table["due_date"].combine_chunks(), path=path, field="due_date"
+            ),  # fmt: skip
             "po_number": _text(table, "po_number", path),
         },
         schema=OPEN_ITEMS,
@@ -189,14 +194,19 @@ def read_payments(path: str | os.PathLike) -> pa.Table:
         "payment_id": payment_id,
         "amount_minor": pa.array(amount, pa.int64()),
         "currency": currency,
-        "value_date": parse_date_column(table["value_date"].combine_chunks(), path=path,
-                                        field="value_date"),  # fmt: skip
+        "value_date": parse_date_column(
+            table["value_date"].combine_chunks(), path=path, field="value_date"
+        ),  # fmt: skip
         "payer_name": _text(table, "payer_name", path),
         "payer_account": _text(table, "payer_account", path),
         "reference_text": _text(table, "reference_text", path),
         "booking_date": (
-            parse_date_column(table["booking_date"].combine_chunks(), path=path,
-                              field="booking_date", required=False)  # fmt: skip
+            parse_date_column(
+                table["booking_date"].combine_chunks(),
+                path=path,
+                field="booking_date",
+                required=False,
+            )  # fmt: skip
             if "booking_date" in table.column_names
             else pa.nulls(n, pa.date32())
         ),

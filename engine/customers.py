@@ -1,0 +1,220 @@
+"""Identify who paid: from the payer's account, else from the name the bank printed.
+
+Bank statements print payer names upper-cased, abbreviated, cut to 18-35
+characters and without their legal form, and a parent company may pay for its
+subsidiaries. Names are compared against the customer master (thousands of
+names), never against every invoice: exact normalised names and aliases first,
+then a truncated name as a prefix of a known name, then fuzzy similarity with
+a margin over the runner-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from cashmatch.engine.config import MatchConfig
+from cashmatch.engine.normalize import normalize_account, normalize_name
+from rapidfuzz import fuzz, process
+
+# How a payer was identified, strongest first.
+BY_NONE, BY_ACCOUNT, BY_NAME, BY_PREFIX, BY_FUZZY, BY_AMBIGUOUS = 0, 1, 2, 3, 4, 5
+METHODS = ("none", "account", "name", "name_prefix", "name_fuzzy", "ambiguous")
+METHOD_SCORE = np.array([0.0, 1.0, 0.95, 0.9, 0.8, 0.0])
+# Identifications strong enough to apply cash without a quoted reference.
+STRONG_METHODS = (BY_ACCOUNT, BY_NAME, BY_PREFIX)
+
+
+def _plain_name(name: str) -> str:
+    """The name normalised but not abbreviated: a bank may cut a long word short."""
+    return normalize_name(name, abbreviate=False)
+
+
+@dataclass
+class Identification:
+    """Per payment: the identified customer code (-1 none), its family code, method and score."""
+
+    customer: np.ndarray
+    family: np.ndarray
+    method: np.ndarray
+    score: np.ndarray
+
+
+class CustomerIndex:
+    """The customer master, indexed by account, normalised name and name prefix.
+
+    Customer codes are assigned so that a parent and its subsidiaries are
+    consecutive: a family's invoices are then one contiguous range.
+    """
+
+    def __init__(self, customers: pa.Table | None, open_items: pa.Table, config: MatchConfig):
+        self.config = config
+        names: dict[str, str] = {}
+        parent: dict[str, str | None] = {}
+        aliases: dict[str, list[str]] = {}
+        accounts: dict[str, list[str]] = {}
+        oi_ids = open_items["customer_id"].to_pylist()
+        oi_names = open_items["customer_name"].to_pylist()
+        for cid, cname in zip(oi_ids, oi_names):
+            if cid not in names:
+                names[cid] = cname or ""
+                parent[cid] = None
+            elif cname and cname != names[cid]:
+                aliases.setdefault(cid, []).append(cname)
+        if customers is not None:
+            for row in customers.select(
+                ["customer_id", "name", "aliases", "bank_accounts", "parent_customer_id"]
+            ).to_pylist():
+                cid = row["customer_id"]
+                names[cid] = row["name"] or names.get(cid, "")
+                parent[cid] = row["parent_customer_id"] or None
+                aliases.setdefault(cid, []).extend(row["aliases"] or [])
+                accounts.setdefault(cid, []).extend(row["bank_accounts"] or [])
+        for cid in list(parent.values()):
+            if cid is not None and cid not in names:
+                names[cid], parent[cid] = "", None
+
+        def root(cid: str) -> str:
+            seen = {cid}
+            while parent.get(cid) and parent[cid] not in seen:
+                cid = parent[cid]
+                seen.add(cid)
+            return cid
+
+        roots = {cid: root(cid) for cid in names}
+        ordered = sorted(names, key=lambda cid: (roots[cid], cid != roots[cid], cid))
+        self.ids = ordered
+        self.code_of = {cid: k for k, cid in enumerate(ordered)}
+        self.family = np.array([self.code_of[roots[cid]] for cid in ordered], np.int64)
+        self.names = [names[cid] for cid in ordered]
+
+        self._by_name: dict[str, set[int]] = {}
+        self._by_account: dict[str, set[int]] = {}
+        plain_names: list[tuple[str, int]] = []
+        for cid in ordered:
+            code = self.code_of[cid]
+            for text in [names[cid], *aliases.get(cid, [])]:
+                key = normalize_name(text)
+                if key:
+                    self._by_name.setdefault(key, set()).add(code)
+                    plain_names.append((_plain_name(text), code))
+                    if key != plain_names[-1][0]:
+                        plain_names.append((key, code))
+            for account in accounts.get(cid, []):
+                key = normalize_account(account)
+                if key:
+                    self._by_account.setdefault(key, set()).add(code)
+        plain_names.sort()
+        self._prefix_keys = np.array([k for k, _ in plain_names], dtype=str)
+        self._prefix_codes = np.array([c for _, c in plain_names], np.int64)
+        self._fuzzy_keys = list(self._by_name)
+        self._fuzzy_codes = [sorted(self._by_name[k]) for k in self._fuzzy_keys]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def codes(self, customer_ids: pa.Array) -> np.ndarray:
+        """Customer codes of customer ids."""
+        lookup = self.code_of
+        return np.fromiter((lookup[c] for c in customer_ids.to_pylist()), np.int64,
+                           len(customer_ids))  # fmt: skip
+
+    def learn(self, customer_id: str, payer_name: str | None, payer_account: str | None) -> None:
+        """Remember that this payer name / account pays for this customer (from a confirmation)."""
+        code = self.code_of[customer_id]
+        if payer_name and normalize_name(payer_name):
+            self._by_name.setdefault(normalize_name(payer_name), set()).add(code)
+        if payer_account and normalize_account(payer_account):
+            self._by_account.setdefault(normalize_account(payer_account), set()).add(code)
+
+    def _resolve(self, codes: set[int]) -> int | None:
+        """One customer, or the family's parent when several of one family match."""
+        if len(codes) == 1:
+            return next(iter(codes))
+        families = {int(self.family[c]) for c in codes}
+        return families.pop() if len(families) == 1 else None
+
+    def _by_prefix(self, key: str) -> set[int]:
+        lo = np.searchsorted(self._prefix_keys, key, side="left")
+        hi = np.searchsorted(self._prefix_keys, key + "\U0010ffff", side="left")
+        return set(self._prefix_codes[lo:hi].tolist())
+
+    def identify(self, payer_names: pa.Array, payer_accounts: pa.Array) -> Identification:
+        """Identify the customer of each payment. Linear in payments, per distinct name."""
+        n = len(payer_names)
+        customer = np.full(n, -1, np.int64)
+        method = np.zeros(n, np.int64)
+        accounts = payer_accounts.to_pylist()
+        for k, account in enumerate(accounts):
+            key = normalize_account(account)
+            if key and key in self._by_account:
+                code = self._resolve(self._by_account[key])
+                customer[k] = -1 if code is None else code
+                method[k] = BY_AMBIGUOUS if code is None else BY_ACCOUNT
+
+        todo = np.flatnonzero(method == BY_NONE)
+        unique_names, inverse = np.unique(
+            np.asarray(pc.fill_null(payer_names, "").to_numpy(zero_copy_only=False), str)[todo],
+            return_inverse=True,
+        )
+        found_code = np.full(len(unique_names), -1, np.int64)
+        found_method = np.zeros(len(unique_names), np.int64)
+        fuzzy_rows, fuzzy_keys = [], []
+        for u, raw in enumerate(unique_names):
+            key = normalize_name(raw)
+            if not key:
+                continue
+            codes = self._by_name.get(key)
+            if codes is not None:
+                code = self._resolve(codes)
+                found_code[u] = -1 if code is None else code
+                found_method[u] = BY_AMBIGUOUS if code is None else BY_NAME
+                continue
+            plain = _plain_name(raw)
+            if len(plain) >= self.config.name_prefix_min:
+                codes = self._by_prefix(plain) | self._by_prefix(key)
+                if codes:
+                    code = self._resolve(codes)
+                    found_code[u] = -1 if code is None else code
+                    found_method[u] = BY_AMBIGUOUS if code is None else BY_PREFIX
+                    continue
+            if len(key) >= 5:
+                fuzzy_rows.append(u)
+                fuzzy_keys.append(key)
+        self._fuzzy(fuzzy_rows, fuzzy_keys, found_code, found_method)
+        customer[todo] = found_code[inverse]
+        method[todo] = found_method[inverse]
+        family = np.where(customer >= 0, self.family[np.maximum(customer, 0)], -1)
+        return Identification(customer, family, method, METHOD_SCORE[method])
+
+    def _fuzzy(self, rows, keys, found_code, found_method) -> None:
+        if not rows or not self._fuzzy_keys:
+            return
+        cutoff, margin = self.config.name_fuzzy_cutoff, self.config.name_fuzzy_margin
+        for start in range(0, len(keys), 2048):
+            chunk = keys[start : start + 2048]
+            scores = process.cdist(chunk, self._fuzzy_keys, scorer=fuzz.ratio, dtype=np.uint8,
+                                   score_cutoff=int(cutoff - margin), workers=-1)  # fmt: skip
+            for r, row in enumerate(scores):
+                ranked = np.argsort(row)[::-1][:8]
+                best = int(ranked[0])
+                if row[best] < cutoff:
+                    continue
+                u = rows[start + r]
+                code = self._resolve(set(self._fuzzy_codes[best]))
+                if code is None:
+                    found_method[u] = BY_AMBIGUOUS
+                    continue
+                family = self.family[code]
+                # The runner-up that matters is the best name of another family.
+                runner_up = next(
+                    (int(row[k]) for k in ranked[1:]
+                     if {int(self.family[c]) for c in self._fuzzy_codes[k]} != {family}),
+                    0,
+                )  # fmt: skip
+                if int(row[best]) - runner_up < margin:
+                    found_method[u] = BY_AMBIGUOUS
+                    continue
+                found_code[u], found_method[u] = code, BY_FUZZY

@@ -1,0 +1,382 @@
+"""Decide, payment by payment, which invoices it pays and whether that is safe to post.
+
+For each payment a few hypotheses are built from the evidence (the invoices
+it quotes, the customer who paid, the amounts), each with a machine-readable
+reason and a confidence taken from the reason's base figure
+(:data:`~cashmatch.engine.config.DEFAULT_RULE_CONFIDENCE`) and lowered by what
+contradicts it (a payment dated before the invoice, a payer who is another
+customer, a rival hypothesis almost as good). The best one is applied
+automatically when its confidence reaches ``auto_threshold`` and its reason is
+one that may be; otherwise it is suggested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from cashmatch.engine.customers import STRONG_METHODS
+from cashmatch.engine.index import OpenItemIndex
+from cashmatch.engine.schemas import (
+    RESIDUAL_BANK_FEE,
+    RESIDUAL_DISCOUNT,
+    RESIDUAL_LEAVE_OPEN,
+    RESIDUAL_NONE,
+)
+from cashmatch.engine.scoring import (
+    AMOUNT_DISCOUNT,
+    AMOUNT_EXACT,
+    AMOUNT_FEE,
+    AMOUNT_OVER,
+    AMOUNT_PARTIAL,
+    classify_amount,
+)
+from cashmatch.engine.subset_sum import find_subsets
+
+# Reasons that may be applied without a person, given enough confidence.
+AUTO_REASONS = frozenset(
+    {
+        "remittance_advice",
+        "ref_exact+amount_exact",
+        "refs_all+amount_exact",
+        "ref_exact+fee_shortpay",
+        "ref_exact+discount",
+        "refs_all+fee_shortpay",
+        "refs_all+discount",
+        "ref+subset_sum",
+        "ref_fuzzy+amount_exact",
+        "ref_exact+partial",
+        "ref_exact+overpay",
+        "customer+amount_unique",
+        "customer+subset_sum",
+    }
+)
+_RESIDUAL_OF = {
+    AMOUNT_EXACT: RESIDUAL_NONE,
+    AMOUNT_FEE: RESIDUAL_BANK_FEE,
+    AMOUNT_DISCOUNT: RESIDUAL_DISCOUNT,
+    AMOUNT_PARTIAL: RESIDUAL_LEAVE_OPEN,
+    AMOUNT_OVER: RESIDUAL_NONE,
+}
+_STRONG_REF = 0.9
+AMBIGUITY_MARGIN = 0.05
+SUGGESTION_CAP = 0.85
+
+
+@dataclass
+class Hypothesis:
+    """Invoices a payment may pay, with the amounts applied and what happens to differences."""
+
+    rows: list[int]
+    applied: list[int]
+    residual: list[int]
+    actions: list[str]
+    unapplied: int
+    reason: str
+    confidence: float
+    auto: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        return tuple(sorted(self.rows))
+
+
+@dataclass
+class PaymentFacts:
+    """What is known of one payment when deciding it."""
+
+    amount: int
+    currency: int  # code in the index, -1 when no open item has it
+    value_date: int
+    customer: int
+    family: int
+    method: int
+    fee_max: int
+    ref_rows: np.ndarray
+    ref_quality: np.ndarray
+    ref_structured: np.ndarray
+    remittance: list[tuple[int, int, int]]  # (invoice row, amount paid, discount)
+
+
+def allocate(index: OpenItemIndex, pay: int, rows: list[int], relation: int) -> tuple:
+    """Spread a payment over invoices, oldest due first; the last one takes any difference.
+
+    Returns:
+        (rows, applied, residual, actions, unapplied), rows in due-date order.
+    """
+    rows = sorted(rows, key=lambda r: (index.due[r], r))
+    amounts = [int(index.amount[r]) for r in rows]
+    total = sum(amounts)
+    applied = list(amounts)
+    unapplied = 0
+    if pay >= total:
+        unapplied = pay - total
+    else:
+        short = total - pay
+        for k in range(len(rows) - 1, -1, -1):
+            take = min(short, applied[k])
+            applied[k] -= take
+            short -= take
+            if short == 0:
+                break
+    residual = [a - b for a, b in zip(amounts, applied)]
+    action = _RESIDUAL_OF[relation]
+    actions = [action if r else RESIDUAL_NONE for r in residual]
+    return rows, applied, residual, actions, unapplied
+
+
+class Decider:
+    """Builds and ranks hypotheses for payments against one index."""
+
+    def __init__(self, index: OpenItemIndex):
+        self.index = index
+        self.config = index.config
+        self.rule = self.config.rule_confidence
+        self.discount_bp = np.array(self.config.discount_rates_bp, np.int64)
+
+    def relation(self, facts: PaymentFacts, total: int, rows: list[int]) -> int:
+        days = facts.value_date - int(min(self.index.issue[r] for r in rows))
+        return int(classify_amount(np.int64(facts.amount), np.int64(total), np.int64(facts.fee_max),
+                                   self.config.fee_max_ratio, self.discount_bp, days,
+                                   self.config.discount_days))  # fmt: skip
+
+    def hypothesis(self, facts: PaymentFacts, rows: list[int], reason: str,
+                   relation: int | None = None, conflict: bool = False) -> Hypothesis:  # fmt: skip
+        index = self.index
+        total = int(sum(int(index.amount[r]) for r in rows))
+        if relation is None:
+            relation = self.relation(facts, total, rows)
+        rows, applied, residual, actions, unapplied = allocate(index, facts.amount, rows, relation)
+        confidence = self.rule.get(reason, 0.5)
+        notes = []
+        if any(facts.value_date < int(index.issue[r]) - 3 for r in rows):
+            confidence *= 0.85
+            notes.append("paid_before_issue")
+        if conflict:
+            confidence *= 0.9
+            notes.append("payer_is_other_customer")
+        return Hypothesis(rows, applied, residual, actions, unapplied, reason, confidence,
+                          auto=reason in AUTO_REASONS, notes=notes)  # fmt: skip
+
+    def decide(self, facts: PaymentFacts) -> list[Hypothesis]:
+        """All hypotheses for one payment, best first; the best is auto only if safe."""
+        if facts.currency < 0 or facts.amount <= 0:
+            return []
+        hyps: list[Hypothesis] = []
+        self._from_remittance(facts, hyps)
+        self._from_references(facts, hyps)
+        if not any(h.auto for h in hyps) and facts.family >= 0:
+            self._from_customer(facts, hyps)
+        if not hyps:
+            self._from_amount(facts, hyps)
+        return self._rank(hyps)
+
+    # -- evidence -----------------------------------------------------------------
+
+    def _from_remittance(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
+        lines = facts.remittance
+        if not lines or any(row < 0 for row, _, _ in lines):
+            return
+        index = self.index
+        rows = [row for row, _, _ in lines]
+        if len(set(rows)) != len(rows) or sum(paid for _, paid, _ in lines) != facts.amount:
+            return
+        if any(paid > int(index.amount[row]) or paid <= 0 for row, paid, _ in lines):
+            return
+        applied = [paid for _, paid, _ in lines]
+        residual = [int(index.amount[row]) - paid for row, paid, _ in lines]
+        actions = [
+            RESIDUAL_NONE if res == 0 else RESIDUAL_DISCOUNT if disc and disc == res
+            else RESIDUAL_LEAVE_OPEN
+            for res, (_, _, disc) in zip(residual, lines)
+        ]  # fmt: skip
+        hyps.append(Hypothesis(rows, applied, residual, actions, 0, "remittance_advice",
+                               self.rule.get("remittance_advice", 0.99), auto=True))  # fmt: skip
+
+    def _from_references(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
+        index, config = self.index, self.config
+        rows, quality = facts.ref_rows, facts.ref_quality
+        keep = (index.currency[rows] == facts.currency) & (index.amount[rows] > 0)
+        rows, quality = rows[keep], quality[keep]
+        if len(rows) == 0:
+            return
+        conflict = False
+        if facts.family >= 0:
+            own = index.family[rows] == facts.family
+            if own.any():
+                rows, quality = rows[own], quality[own]
+            else:
+                conflict = facts.method in STRONG_METHODS
+        strong = rows[quality >= _STRONG_REF]
+        weak = rows[quality < _STRONG_REF]
+        for family in np.unique(index.family[strong]):
+            group = [int(r) for r in strong[index.family[strong] == family]]
+            for row in group:
+                self._single(facts, row, hyps, conflict)
+            if len(group) > 1:
+                self._group(facts, group, hyps, conflict)
+        for row in weak:
+            row = int(row)
+            rel = self.relation(facts, int(index.amount[row]), [row])
+            reason = (
+                "ref_fuzzy+amount_exact" if rel == AMOUNT_EXACT else "ref_fuzzy+amount_mismatch"
+            )
+            hyps.append(self.hypothesis(facts, [row], reason, rel, conflict))
+        del config
+
+    def _single(
+        self, facts: PaymentFacts, row: int, hyps: list[Hypothesis], conflict: bool
+    ) -> None:
+        index, config = self.index, self.config
+        open_amount = int(index.amount[row])
+        rel = self.relation(facts, open_amount, [row])
+        if rel == AMOUNT_EXACT:
+            hyps.append(self.hypothesis(facts, [row], "ref_exact+amount_exact", rel, conflict))
+        elif rel == AMOUNT_FEE:
+            hyps.append(self.hypothesis(facts, [row], "ref_exact+fee_shortpay", rel, conflict))
+        elif rel == AMOUNT_DISCOUNT:
+            hyps.append(self.hypothesis(facts, [row], "ref_exact+discount", rel, conflict))
+        elif rel == AMOUNT_PARTIAL:
+            # A part payment of a quoted invoice is posted only when the payer is
+            # known to be its customer.
+            h = self.hypothesis(facts, [row], "ref_exact+partial", rel, conflict)
+            if not (facts.method in STRONG_METHODS and facts.family == index.family[row]):
+                h.confidence = min(h.confidence, self.rule.get("ref+amount_mismatch", 0.6))
+                h.auto = False
+            hyps.append(h)
+        else:
+            if not self._complete(facts, [row], hyps, conflict):
+                h = self.hypothesis(facts, [row], "ref_exact+overpay", rel, conflict)
+                if facts.amount - open_amount > config.overpay_auto_max_ratio * facts.amount:
+                    h.confidence = min(h.confidence, self.rule.get("ref+amount_mismatch", 0.6))
+                    h.auto = False
+                hyps.append(h)
+
+    def _group(self, facts: PaymentFacts, group: list[int], hyps: list[Hypothesis],
+               conflict: bool) -> None:  # fmt: skip
+        index, config = self.index, self.config
+        total = int(sum(int(index.amount[r]) for r in group))
+        rel = self.relation(facts, total, group)
+        if rel == AMOUNT_EXACT:
+            hyps.append(self.hypothesis(facts, group, "refs_all+amount_exact", rel, conflict))
+        elif rel == AMOUNT_FEE:
+            hyps.append(self.hypothesis(facts, group, "refs_all+fee_shortpay", rel, conflict))
+        elif rel == AMOUNT_DISCOUNT:
+            hyps.append(self.hypothesis(facts, group, "refs_all+discount", rel, conflict))
+        elif rel == AMOUNT_OVER:
+            if not self._complete(facts, group, hyps, conflict):
+                hyps.append(self.hypothesis(facts, group, "ref+amount_mismatch", rel, conflict))
+        else:
+            # Some quoted numbers are not what was paid (a PO number that looks
+            # like another invoice's, an invoice paid earlier): which of them add up?
+            amounts = np.array([index.amount[r] for r in group], np.int64)
+            count, positions = find_subsets(amounts, facts.amount, config.subset_max_items,
+                                            config.subset_max_combination)  # fmt: skip
+            if count == 1 and len(positions) > 1:
+                rows = [group[k] for k in positions]
+                hyps.append(self.hypothesis(facts, rows, "ref+subset_sum", AMOUNT_EXACT, conflict))
+            else:
+                hyps.append(self.hypothesis(facts, group, "ref+amount_mismatch", rel, conflict))
+
+    def _candidates_for_search(self, facts: PaymentFacts, family: int, limit: int,
+                               exclude: list[int]) -> np.ndarray:  # fmt: skip
+        index, config = self.index, self.config
+        rows = index.family_rows(family, facts.currency)
+        amounts = index.amount[rows]
+        ok = (amounts > 0) & (amounts <= limit)
+        ok &= index.issue[rows] <= facts.value_date + 5
+        ok &= index.issue[rows] >= facts.value_date - config.subset_window_days
+        rows = rows[ok]
+        if exclude:
+            rows = rows[~np.isin(rows, exclude)]
+        return rows
+
+    def _complete(self, facts: PaymentFacts, quoted: list[int], hyps: list[Hypothesis],
+                  conflict: bool) -> bool:  # fmt: skip
+        """Quoted invoices pay less than the payment: do unquoted ones of the customer make up the rest?"""
+        index, config = self.index, self.config
+        rest = facts.amount - int(sum(int(index.amount[r]) for r in quoted))
+        family = int(index.family[quoted[0]])
+        rows = self._candidates_for_search(facts, family, rest, quoted)
+        count, positions = find_subsets(index.amount[rows], rest, config.subset_max_items,
+                                        config.subset_max_combination)  # fmt: skip
+        if count != 1:
+            return False
+        chosen = quoted + [int(rows[k]) for k in positions]
+        hyps.append(self.hypothesis(facts, chosen, "ref+subset_sum", AMOUNT_EXACT, conflict))
+        return True
+
+    def _from_customer(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
+        index, config = self.index, self.config
+        strong = facts.method in STRONG_METHODS
+        exact = index.amount_rows(facts.family, facts.currency, facts.amount, facts.amount)
+        exact = exact[index.issue[exact] <= facts.value_date + 5]
+        if len(exact) == 1:
+            h = self.hypothesis(facts, [int(exact[0])], "customer+amount_unique", AMOUNT_EXACT)
+            self._weak_identity(facts, h, strong)
+            hyps.append(h)
+            return
+        if len(exact) > 1:
+            oldest = int(exact[np.argmin(index.due[exact])])
+            hyps.append(self.hypothesis(facts, [oldest], "customer+amount_ambiguous", AMOUNT_EXACT))
+            return
+        rows = self._candidates_for_search(facts, facts.family, facts.amount, [])
+        count, positions = find_subsets(index.amount[rows], facts.amount,
+                                        config.subset_max_items, config.subset_max_combination)  # fmt: skip
+        if count >= 1:
+            chosen = [int(rows[k]) for k in positions]
+            reason = "customer+subset_sum" if count == 1 else "customer+subset_ambiguous"
+            h = self.hypothesis(facts, chosen, reason, AMOUNT_EXACT)
+            self._weak_identity(facts, h, strong)
+            hyps.append(h)
+            return
+        # Short payments without a reference: a person decides between fee,
+        # discount and dispute.
+        high = facts.amount + max(
+            facts.fee_max, facts.amount * max(config.discount_rates_bp) // 9000
+        )
+        short = index.amount_rows(facts.family, facts.currency, facts.amount + 1, high)
+        for row in short[:3]:
+            row = int(row)
+            rel = self.relation(facts, int(index.amount[row]), [row])
+            reason = {AMOUNT_FEE: "customer+fee_shortpay", AMOUNT_DISCOUNT: "customer+discount"}
+            if rel in reason:
+                hyps.append(self.hypothesis(facts, [row], reason[rel], rel))
+
+    def _weak_identity(self, facts: PaymentFacts, h: Hypothesis, strong: bool) -> None:
+        if not strong:
+            h.confidence *= 0.9
+            h.auto = False
+            h.notes.append("payer_identified_by_fuzzy_name")
+
+    def _from_amount(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
+        rows = self.index.global_amount_rows(facts.currency, facts.amount, limit=3)
+        rows = rows[self.index.issue[rows] <= facts.value_date + 5]
+        if len(rows):
+            oldest = int(rows[np.argmin(self.index.due[rows])])
+            hyps.append(self.hypothesis(facts, [oldest], "amount_only", AMOUNT_EXACT))
+
+    # -- ranking ------------------------------------------------------------------
+
+    def _rank(self, hyps: list[Hypothesis]) -> list[Hypothesis]:
+        best: dict[tuple[int, ...], Hypothesis] = {}
+        for h in hyps:
+            if h.key not in best or h.confidence > best[h.key].confidence:
+                best[h.key] = h
+        ranked = sorted(best.values(), key=lambda h: -h.confidence)
+        if not ranked:
+            return ranked
+        top = ranked[0]
+        top.auto = top.auto and top.confidence >= self.config.auto_threshold
+        if len(ranked) > 1 and ranked[1].confidence >= top.confidence - AMBIGUITY_MARGIN:
+            if top.auto:
+                top.notes.append("rival_hypothesis")
+            top.auto = False
+            top.confidence = min(top.confidence, SUGGESTION_CAP)
+        for h in ranked[1:]:
+            h.auto = False
+            h.confidence = min(h.confidence, SUGGESTION_CAP)
+        if not top.auto:
+            top.confidence = min(top.confidence, SUGGESTION_CAP)
+        return ranked

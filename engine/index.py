@@ -1,0 +1,223 @@
+"""The open items, indexed once for many batches of payments.
+
+Invoices are sorted by customer (a parent's subsidiaries next to it), then
+currency and due date, so a customer's or a family's invoices are one
+contiguous range; numbers are indexed for noisy reference lookup and amounts
+for exact lookup within a family and currency, and across all customers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from cashmatch.engine.config import MatchConfig
+from cashmatch.engine.customers import CustomerIndex
+from cashmatch.engine.errors import InputError
+from cashmatch.engine.money import CURRENCY_EXPONENTS
+from cashmatch.engine.references import ReferenceIndex
+from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS
+
+
+def conform(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
+    """Select and cast ``table`` to ``schema``; missing nullable columns become nulls.
+
+    Raises:
+        InputError: a required column is missing, holds nulls, or cannot be cast.
+    """
+    columns = []
+    for field in schema:
+        if field.name not in table.column_names:
+            if not field.nullable:
+                raise InputError(name, None, field.name, "missing required column")
+            columns.append(pa.nulls(table.num_rows, field.type))
+            continue
+        column = table[field.name].combine_chunks()
+        try:
+            column = column.cast(field.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+            raise InputError(
+                name, None, field.name, f"cannot be read as {field.type}: {error}"
+            ) from None
+        if not field.nullable and column.null_count:
+            row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+            raise InputError(name, row, field.name, "a value is required")
+        columns.append(column)
+    return pa.table(columns, schema=schema)
+
+
+def check_unique(values: pa.Array, table: str, column: str) -> None:
+    """Raise InputError naming the second row of the first duplicate value."""
+    counts = pc.value_counts(values)
+    dupes = pc.filter(counts, pc.greater(counts.field("counts"), 1))
+    if len(dupes):
+        value = dupes[0]["values"].as_py()
+        rows = np.flatnonzero(pc.equal(values, value).to_numpy(zero_copy_only=False))
+        raise InputError(table, int(rows[1]), column, f"duplicate value {value!r}")
+
+
+def check_currencies(values: pa.Array, table: str) -> None:
+    """Raise InputError at the first unknown currency code."""
+    known = pc.is_in(values, value_set=pa.array(sorted(CURRENCY_EXPONENTS)))
+    if not pc.all(known).as_py():
+        row = int(np.flatnonzero(~known.to_numpy(zero_copy_only=False))[0])
+        raise InputError(table, row, "currency", f"unknown currency {values[row].as_py()!r}")
+
+
+def _days(dates: pa.Array) -> np.ndarray:
+    return dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+@dataclass
+class OpenItemIndex:
+    """Open invoices and customers, indexed for matching. Build with :func:`build_index`."""
+
+    config: MatchConfig
+    invoice_id: pa.Array
+    invoice_number: pa.Array
+    currencies: list[str]
+    currency: np.ndarray  # code into ``currencies``
+    amount: np.ndarray  # open amount, minor units
+    issue: np.ndarray  # days since epoch
+    due: np.ndarray
+    customer: np.ndarray  # customer code
+    family: np.ndarray  # family (root customer) code
+    customers: CustomerIndex
+    family_start: np.ndarray  # per family code: first invoice position
+    family_end: np.ndarray
+    references: ReferenceIndex
+    # Exact-amount lookup within (family, currency), and across all customers.
+    block_keys: np.ndarray
+    block_amounts: np.ndarray
+    block_rows: np.ndarray
+    global_keys: np.ndarray
+    global_amounts: np.ndarray
+    global_rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.amount)
+
+    @property
+    def nbytes(self) -> int:
+        """Approximate memory held by the index's arrays."""
+        arrays = (self.currency, self.amount, self.issue, self.due, self.customer, self.family,
+                  self.block_keys, self.block_amounts, self.block_rows, self.global_keys,
+                  self.global_amounts, self.global_rows)  # fmt: skip
+        return (sum(a.nbytes for a in arrays) + self.references.nbytes + self.invoice_id.nbytes
+                + self.invoice_number.nbytes)  # fmt: skip
+
+    def currency_code(self, currency: str) -> int:
+        try:
+            return self.currencies.index(currency)
+        except ValueError:
+            return -1
+
+    def block_key(self, family: int, currency: int) -> int:
+        return family * (len(self.currencies) + 1) + currency
+
+    def family_rows(self, family: int, currency: int) -> np.ndarray:
+        """Invoice positions of a family in a currency, oldest due date first."""
+        rows = np.arange(self.family_start[family], self.family_end[family])
+        rows = rows[self.currency[rows] == currency]
+        return rows[np.argsort(self.due[rows], kind="stable")]
+
+    def amount_rows(self, family: int, currency: int, low: int, high: int) -> np.ndarray:
+        """Positions of a family's invoices in ``currency`` with low <= open amount <= high."""
+        key = self.block_key(family, currency)
+        lo = np.searchsorted(self.block_keys, key, "left")
+        hi = np.searchsorted(self.block_keys, key, "right")
+        amounts = self.block_amounts[lo:hi]
+        a = np.searchsorted(amounts, low, "left")
+        b = np.searchsorted(amounts, high, "right")
+        return self.block_rows[lo + a : lo + b]
+
+    def global_amount_rows(self, currency: int, amount: int, limit: int) -> np.ndarray:
+        """Positions of all invoices in ``currency`` open for exactly ``amount`` (none past limit)."""
+        lo = np.searchsorted(self.global_keys, currency, "left")
+        hi = np.searchsorted(self.global_keys, currency, "right")
+        amounts = self.global_amounts[lo:hi]
+        a = np.searchsorted(amounts, amount, "left")
+        b = np.searchsorted(amounts, amount, "right")
+        return self.global_rows[lo + a : lo + b] if b - a <= limit else self.global_rows[:0]
+
+
+def build_index(
+    open_items: pa.Table, customers: pa.Table | None = None, config: MatchConfig | None = None
+) -> OpenItemIndex:
+    """Index open items (and the optional customer master) for matching.
+
+    Args:
+        open_items: a table of :data:`~cashmatch.engine.schemas.OPEN_ITEMS`.
+        customers: a table of :data:`~cashmatch.engine.schemas.CUSTOMERS`, or None
+            (customers are then known by the names on their invoices only).
+        config: tunables; defaults favour precision.
+
+    Raises:
+        InputError: a missing column, a duplicate invoice_id, an unknown currency.
+
+    Example:
+        >>> import datetime as dt
+        >>> items = pa.table({"invoice_id": ["I1"], "invoice_number": ["INV-1"],
+        ...     "customer_id": ["C1"], "customer_name": ["Acme"], "currency": ["EUR"],
+        ...     "amount_open_minor": [1000], "issue_date": [dt.date(2024, 1, 1)],
+        ...     "due_date": [dt.date(2024, 1, 31)]})
+        >>> len(build_index(items))
+        1
+    """
+    config = config or MatchConfig()
+    items = conform(open_items, OPEN_ITEMS, "open_items")
+    check_unique(items["invoice_id"], "open_items", "invoice_id")
+    check_currencies(items["currency"], "open_items")
+    if customers is not None:
+        customers = conform(customers, CUSTOMERS, "customers")
+        check_unique(customers["customer_id"], "customers", "customer_id")
+    # Closed items (nothing open) cannot take cash.
+    items = items.filter(pc.not_equal(items["amount_open_minor"], 0))
+    customer_index = CustomerIndex(customers, items, config)
+    customer = customer_index.codes(items["customer_id"])
+    currencies = sorted(set(items["currency"].to_pylist()))
+    currency = np.searchsorted(np.array(currencies, dtype=str),
+                               np.asarray(items["currency"].to_pylist(), dtype=str))  # fmt: skip
+    due = _days(items["due_date"])
+    order = np.lexsort((due, currency, customer))
+    take = pa.array(order)
+    customer, currency, due = customer[order], currency[order], due[order]
+    family = customer_index.family[customer] if len(customer) else customer
+    amount = items["amount_open_minor"].to_numpy()[order]
+    n_customers = len(customer_index)
+    starts = np.searchsorted(customer, np.arange(n_customers), "left")
+    ends = np.searchsorted(customer, np.arange(n_customers), "right")
+    # A family's members have consecutive codes: its range runs from the first
+    # member's first invoice to the last member's last.
+    last_member = np.zeros(n_customers, np.int64)
+    np.maximum.at(last_member, customer_index.family, np.arange(n_customers))
+    family_start, family_end = starts.copy(), ends[last_member]
+
+    block = family * (len(currencies) + 1) + currency
+    block_order = np.lexsort((amount, block))
+    global_order = np.lexsort((amount, currency))
+    numbers = pc.take(items["invoice_number"].combine_chunks(), take)
+    return OpenItemIndex(
+        config=config,
+        invoice_id=pc.take(items["invoice_id"].combine_chunks(), take),
+        invoice_number=numbers,
+        currencies=currencies,
+        currency=currency,
+        amount=amount,
+        issue=_days(items["issue_date"])[order],
+        due=due,
+        customer=customer,
+        family=family,
+        customers=customer_index,
+        family_start=family_start,
+        family_end=family_end,
+        references=ReferenceIndex.build(numbers, config),
+        block_keys=block[block_order],
+        block_amounts=amount[block_order],
+        block_rows=block_order,
+        global_keys=currency[global_order],
+        global_amounts=amount[global_order],
+        global_rows=global_order,
+    )

@@ -1,0 +1,129 @@
+"""Text normalisation shared by both sides of every comparison.
+
+Invoice numbers and the tokens found in payment texts go through the same
+functions, so that what the payer wrote and what the ERP printed meet on the
+same key however the payer mangled separators, prefixes, zeros or letters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Characters OCR and people confuse with digits. A letter is folded onto its
+# digit only between two digits ("2O24", "000I23"): at the edge of a number it
+# is as likely a real prefix letter ("S2024-001").
+OCR_FOLDS = {"0": "OQD", "1": "IL", "5": "S", "8": "B", "2": "Z"}
+
+
+def fold_ocr_arrow(values: pa.Array) -> pa.Array:
+    """Fold OCR-confusable letters that stand between digits onto those digits (vectorised).
+
+    Example:
+        >>> fold_ocr_arrow(pa.array(["2O24-000I23", "SO-100", "1O1O1"])).to_pylist()
+        ['2024-000123', 'SO-100', '10101']
+    """
+    for digit, letters in OCR_FOLDS.items():
+        pattern = f"([0-9])[{letters}]([0-9])"
+        # Twice, because a match consumes the digit a neighbouring match needs ("1O1O1").
+        for _ in range(2):
+            values = pc.replace_substring_regex(values, pattern, rf"\1{digit}\2")
+    return values
+
+
+def reference_keys(raw: pa.Array) -> dict[str, pa.Array]:
+    """The keys under which a reference (invoice number or payment token) is looked up.
+
+    Returns:
+        ``alnum``: upper-cased letters and digits only ("INV-2024-000123" → "INV2024000123").
+        ``folded``: ``alnum`` with OCR-confusable letters folded onto digits.
+        ``digits``: the digits of ``folded``, leading zeros dropped ("2024000123"),
+            which survives a dropped prefix or changed separators.
+        ``groups``: each digit group stripped of its leading zeros, then joined
+            ("2024123"), which survives zeros dropped inside the number.
+
+    Example:
+        >>> keys = reference_keys(pa.array(["INV-2024-000123", "inv 2O24/123"]))
+        >>> keys["digits"].to_pylist(), keys["groups"].to_pylist()
+        (['2024000123', '2024123'], ['2024123', '2024123'])
+    """
+    upper = pc.utf8_upper(pc.fill_null(raw, ""))
+    alnum = pc.replace_substring_regex(upper, r"[^A-Z0-9]+", "")
+    folded_sep = fold_ocr_arrow(pc.replace_substring_regex(upper, r"[^A-Z0-9]+", "-"))
+    folded = pc.replace_substring(folded_sep, "-", "")
+    digits = pc.utf8_ltrim(pc.replace_substring_regex(folded, r"[^0-9]+", ""), characters="0")
+    groups = pc.replace_substring_regex(folded_sep, r"(^|[^0-9])0+([0-9])", r"\1\2")
+    groups = pc.replace_substring_regex(groups, r"[^0-9]+", "")
+    return {"alnum": alnum, "folded": folded, "digits": digits, "groups": groups}
+
+
+# Legal forms, dropped from company names: banks drop them, ERPs keep them.
+LEGAL_FORMS = frozenset(
+    ["AB", "AG", "AS", "ASA", "BV", "BVBA", "CO", "CORP", "CORPORATION", "GMBH", "GBR", "INC", "INCORPORATED", "KG", "KGAA", "LC", "LLC", "LLP", "LP", "LTD", "LIMITED", "NV", "OHG", "OY", "OYJ", "PLC", "PTY", "SA", "SAS", "SASU", "SARL", "SE", "SL", "SNC", "SPA", "SRL", "SRO", "UG"]
+)
+
+# Words banks abbreviate when they cut names to fit a field; both sides are
+# mapped to the short form.
+ABBREVIATIONS = {
+    "INTERNATIONAL": "INTL",
+    "INDUSTRIES": "IND",
+    "INDUSTRIAL": "IND",
+    "MANUFACTURING": "MFG",
+    "COMPANY": "CO",
+    "SERVICES": "SVCS",
+    "SERVICE": "SVC",
+    "TECHNOLOGIES": "TECH",
+    "TECHNOLOGY": "TECH",
+    "SYSTEMS": "SYS",
+    "BROTHERS": "BROS",
+    "ASSOCIATES": "ASSOC",
+    "SOLUTIONS": "SOL",
+    "DISTRIBUTION": "DIST",
+    "DISTRIBUTORS": "DIST",
+    "ENGINEERING": "ENG",
+    "MANAGEMENT": "MGMT",
+    "ENTERPRISES": "ENT",
+    "PRODUCTS": "PROD",
+    "HOLDINGS": "HLDGS",
+    "GROUP": "GRP",
+    "LABORATORIES": "LABS",
+    "DEPARTMENT": "DEPT",
+    "AND": "",
+    "THE": "",
+    "ET": "",
+    "UND": "",
+}
+
+_NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+
+
+def normalize_name(name: str | None, abbreviate: bool = True) -> str:
+    """Normalise a company name the way a bank statement would print it, minus the noise.
+
+    Accents are removed, case folded, punctuation dropped, common words
+    abbreviated and legal forms dropped, so that "Müller & Söhne GmbH" and
+    "MULLER SOHNE" meet. With ``abbreviate=False`` long words are kept whole,
+    for comparing with a name the bank cut in the middle of a word.
+
+    Example:
+        >>> normalize_name("Müller & Söhne GmbH"), normalize_name("ACME INTERNATIONAL, INC.")
+        ('MULLER SOHNE', 'ACME INTL')
+    """
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
+    words = _NON_ALNUM.sub(" ", text.replace("&", " AND ")).split()
+    words = [ABBREVIATIONS.get(w, w) if abbreviate or not ABBREVIATIONS.get(w) else w
+             for w in words]  # fmt: skip
+    kept = [w for w in words if w and w not in LEGAL_FORMS]
+    return " ".join(kept or [w for w in words if w])
+
+
+def normalize_account(account: str | None) -> str:
+    """Normalise an IBAN or account number: upper case, letters and digits only."""
+    if not account:
+        return ""
+    return _NON_ALNUM.sub("", account.upper())

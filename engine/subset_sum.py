@@ -1,0 +1,160 @@
+"""Which of a customer's open invoices add up to a payment: exact subset sums in numba.
+
+Up to ``subset_max_items`` invoices the search is exhaustive (meet in the
+middle: each half's subset sums, one half sorted, each sum of the other looked
+up). Beyond that, combinations of up to three invoices are searched, plus the
+"everything due so far" prefix. Both count solutions (up to two): when two
+different sets of invoices fit the amount, the payment is ambiguous and a
+person must choose.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True)
+def _half_sums(amounts):
+    n = len(amounts)
+    size = 1 << n
+    sums = np.zeros(size, np.int64)
+    for mask in range(1, size):
+        low = mask & -mask
+        bit = 0
+        while (1 << bit) != low:
+            bit += 1
+        sums[mask] = sums[mask ^ low] + amounts[bit]
+    return sums
+
+
+@nb.njit(cache=True)
+def subset_sum_exhaustive(amounts, target):
+    """Count the subsets (non-empty, capped at 2) of ``amounts`` summing to ``target``.
+
+    Returns:
+        (count, mask): ``count`` is 0, 1 or 2 (meaning two or more); ``mask`` is
+        a bit mask over ``amounts`` of one solution (0 when none).
+    """
+    n = len(amounts)
+    half = n // 2
+    left = _half_sums(amounts[:half])
+    right = _half_sums(amounts[half:])
+    order = np.argsort(right, kind="mergesort")
+    right_sorted = right[order]
+    count = 0
+    best = np.int64(0)
+    for lmask in range(len(left)):
+        need = target - left[lmask]
+        lo = np.searchsorted(right_sorted, need)
+        k = lo
+        while k < len(right_sorted) and right_sorted[k] == need:
+            rmask = order[k]
+            if lmask != 0 or rmask != 0:
+                count += 1
+                if count == 1:
+                    best = np.int64(lmask) | (np.int64(rmask) << half)
+                if count >= 2:
+                    return 2, best
+            k += 1
+    return count, best
+
+
+@nb.njit(cache=True)
+def subset_sum_small(amounts, target, max_size):
+    """Count combinations of 1..``max_size`` (at most 3) amounts summing to ``target``.
+
+    Returns:
+        (count, i, j, k): count capped at 2, and the positions of one solution
+        (-1 for unused places).
+    """
+    n = len(amounts)
+    count = 0
+    bi, bj, bk = -1, -1, -1
+    for i in range(n):
+        if amounts[i] == target:
+            count += 1
+            if count == 1:
+                bi = i
+    if max_size >= 2:
+        for i in range(n):
+            for j in range(i + 1, n):
+                if amounts[i] + amounts[j] == target:
+                    count += 1
+                    if count == 1:
+                        bi, bj = i, j
+                    if count >= 2:
+                        return 2, bi, bj, bk
+    if max_size >= 3 and count < 2:
+        order = np.argsort(amounts)
+        sorted_amounts = amounts[order]
+        for a in range(n):
+            lo, hi = a + 1, n - 1
+            while lo < hi:
+                s = sorted_amounts[a] + sorted_amounts[lo] + sorted_amounts[hi]
+                if s == target:
+                    count += 1
+                    if count == 1:
+                        bi, bj, bk = order[a], order[lo], order[hi]
+                    if count >= 2:
+                        return 2, bi, bj, bk
+                    lo += 1
+                elif s < target:
+                    lo += 1
+                else:
+                    hi -= 1
+    return min(count, 2), bi, bj, bk
+
+
+def find_subsets(amounts: np.ndarray, target: int, max_items: int, max_size: int):
+    """Find the invoices among ``amounts`` that sum exactly to ``target``.
+
+    Args:
+        amounts: candidate open amounts (minor units), in the order to prefer
+            (oldest due first).
+        target: the amount to reach.
+        max_items: exhaustive search up to this many amounts.
+        max_size: beyond that, combinations of at most this many (capped at 3),
+            plus the oldest-first prefix.
+
+    Returns:
+        (count, positions): count 0, 1 or 2 (two or more solutions), and the
+        positions of one solution.
+
+    Example:
+        >>> find_subsets(np.array([500, 300, 250, 125]), 625, 24, 3)
+        (1, [0, 3])
+        >>> find_subsets(np.array([100, 200, 300]), 300, 24, 3)[0]
+        2
+    """
+    amounts = np.ascontiguousarray(amounts, dtype=np.int64)
+    n = len(amounts)
+    if n == 0:
+        return 0, []
+    if n <= max_items:
+        count, mask = subset_sum_exhaustive(amounts, np.int64(target))
+        return int(count), [i for i in range(n) if (int(mask) >> i) & 1]
+    count, i, j, k = subset_sum_small(amounts, np.int64(target), min(max_size, 3))
+    positions = [int(x) for x in (i, j, k) if x >= 0]
+    prefix = np.cumsum(amounts)
+    hit = np.flatnonzero(prefix == target)
+    if len(hit):
+        prefix_positions = list(range(int(hit[0]) + 1))
+        if count == 0:
+            return 1, prefix_positions
+        if sorted(positions) != prefix_positions:
+            return 2, positions
+    return int(count), sorted(positions)
+
+
+def subset_sum_naive(amounts: list[int], target: int) -> tuple[int, list[list[int]]]:
+    """Every subset summing to target, by brute force: the tests' reference."""
+    solutions = [
+        list(combo)
+        for size in range(1, len(amounts) + 1)
+        for combo in itertools.combinations(range(len(amounts)), size)
+        if sum(amounts[i] for i in combo) == target
+    ]
+    return min(len(solutions), 2), solutions
