@@ -62,7 +62,46 @@ def reference_keys(raw: pa.Array) -> dict[str, pa.Array]:
 
 # Legal forms, dropped from company names: banks drop them, ERPs keep them.
 LEGAL_FORMS = frozenset(
-    ["AB", "AG", "AS", "ASA", "BV", "BVBA", "CO", "CORP", "CORPORATION", "GMBH", "GBR", "INC", "INCORPORATED", "KG", "KGAA", "LC", "LLC", "LLP", "LP", "LTD", "LIMITED", "NV", "OHG", "OY", "OYJ", "PLC", "PTY", "SA", "SAS", "SASU", "SARL", "SE", "SL", "SNC", "SPA", "SRL", "SRO", "UG"]
+    [
+        "AB",
+        "AG",
+        "AS",
+        "ASA",
+        "BV",
+        "BVBA",
+        "CO",
+        "CORP",
+        "CORPORATION",
+        "GMBH",
+        "GBR",
+        "INC",
+        "INCORPORATED",
+        "KG",
+        "KGAA",
+        "LC",
+        "LLC",
+        "LLP",
+        "LP",
+        "LTD",
+        "LIMITED",
+        "NV",
+        "OHG",
+        "OY",
+        "OYJ",
+        "PLC",
+        "PTY",
+        "SA",
+        "SAS",
+        "SASU",
+        "SARL",
+        "SE",
+        "SL",
+        "SNC",
+        "SPA",
+        "SRL",
+        "SRO",
+        "UG",
+    ]
 )
 
 # Words banks abbreviate when they cut names to fit a field; both sides are
