@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 from cashmatch.engine.money import CURRENCY_EXPONENTS, format_amount
-from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
+from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES, REMITTANCE_LINE
 from cashmatch.loaders.base import LoadedFile
 from cashmatch.loaders.errors import LoadError
 from cashmatch.loaders.xml_safety import (
@@ -63,6 +63,62 @@ _DATE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})")
 _POW10 = [10**i for i in range(19)]
 _NOT_PROVIDED = "NOTPROVIDED"
 _MAX_MINOR = 2**63
+
+# Every element name the loader looks at; anything else is passed over.
+_NAMES = (
+    "Amt",
+    "CdtDbtInd",
+    "Sts",
+    "Cd",
+    "Prtry",
+    "BookgDt",
+    "ValDt",
+    "Dt",
+    "DtTm",
+    "AcctSvcrRef",
+    "NtryRef",
+    "RvslInd",
+    "AddtlNtryInf",
+    "NtryDtls",
+    "TxDtls",
+    "Refs",
+    "AmtDtls",
+    "TxAmt",
+    "RltdPties",
+    "RmtInf",
+    "RtrInf",
+    "AddtlTxInf",
+    "EndToEndId",
+    "TxId",
+    "InstrId",
+    "UETR",
+    "ChqNb",
+    "Dbtr",
+    "UltmtDbtr",
+    "DbtrAcct",
+    "Pty",
+    "Nm",
+    "Id",
+    "IBAN",
+    "Othr",
+    "Ustrd",
+    "Strd",
+    "RfrdDocInf",
+    "Nb",
+    "RfrdDocAmt",
+    "CdtrRefInf",
+    "Ref",
+    "RmtdAmt",
+    "DuePyblAmt",
+    "DscntApldAmt",
+    "CdtNoteAmt",
+    "AdjstmntAmtAndRsn",
+    "Rsn",
+    "AddtlInf",
+)
+# What _tx_parts collects from a TxDtls: elements, and (in _TEXT_PARTS) plain texts.
+_TX_PARTS = ("Refs", "Amt", "TxAmt", "CdtDbtInd", "RltdPties", "RmtInf", "RtrInf", "AddtlTxInf")
+_TEXT_PARTS = frozenset(("CdtDbtInd", "AddtlTxInf"))
 
 
 def sniff_camt053(head: bytes) -> bool:
@@ -153,15 +209,44 @@ class _Statement:
     invalid: bool = False
 
 
+_REMITTANCE_FIELDS = [f.name for f in REMITTANCE_LINE]
+
+
 class _Columns:
-    """The payments table being built, one Python list per PAYMENTS column."""
+    """The payments table being built: one Python list per PAYMENTS column.
+
+    Remittance lines are kept flat (one list per struct field plus list
+    offsets) so the nested column is assembled by Arrow in one go.
+    """
 
     def __init__(self) -> None:
-        self.data: dict[str, list] = {name: [] for name in PAYMENTS.names}
+        self.data: dict[str, list] = {n: [] for n in PAYMENTS.names if n != "remittance"}
         self.positions: list[str] = []
+        self.offsets: list[int] = [0]
+        self.lines: dict[str, list] = {n: [] for n in _REMITTANCE_FIELDS}
+
+    def truncate(self, rows: int) -> None:
+        """Forget everything from payment ``rows`` on (an entry that failed half-way)."""
+        for column in self.data.values():
+            del column[rows:]
+        del self.positions[rows:]
+        del self.offsets[rows + 1 :]
+        for column in self.lines.values():
+            del column[self.offsets[-1] :]
 
     def table(self) -> pa.Table:
-        arrays = [pa.array(self.data[f.name], type=f.type) for f in PAYMENTS]
+        arrays = []
+        for f in PAYMENTS:
+            if f.name == "remittance":
+                lines = pa.StructArray.from_arrays(
+                    [pa.array(self.lines[n], type=REMITTANCE_LINE.field(n).type)
+                     for n in _REMITTANCE_FIELDS],
+                    fields=list(REMITTANCE_LINE),
+                )  # fmt: skip
+                offsets = pa.array(self.offsets, type=pa.int32())
+                arrays.append(pa.ListArray.from_arrays(offsets, lines, type=f.type))
+            else:
+                arrays.append(pa.array(self.data[f.name], type=f.type))
         return pa.Table.from_arrays(arrays, schema=PAYMENTS)
 
 
@@ -253,6 +338,7 @@ class _Reader:
         def p(*steps: str) -> str:
             return "/".join(n + s for s in steps)
 
+        self.L = {n + name: name for name in _NAMES}
         self.P = {
             "Amt": p("Amt"),
             "CdtDbtInd": p("CdtDbtInd"),
@@ -395,9 +481,7 @@ class _Reader:
             self._entry(ntry, stmt, epath)
         except _RecordError as error:
             # Drop whatever this entry already appended: an entry loads whole or not at all.
-            for column in self.cols.data.values():
-                del column[start:]
-            del self.cols.positions[start:]
+            self.cols.truncate(start)
             stmt.invalid = True
             if not self.lenient:
                 raise LoadError(
@@ -416,9 +500,36 @@ class _Reader:
             del parent[0]
 
     def _entry(self, ntry, stmt: _Statement, epath: str) -> None:
-        P = self.P
-        amount, currency = self._amount(ntry.find(P["Amt"]), epath, ntry)
-        direction = _text(ntry.findtext(P["CdtDbtInd"]))
+        L = self.L
+        amount_el = direction = reversal = status_el = booking_el = value_el = None
+        entry_ref = ntry_ref = entry_info = None
+        details = []
+        for child in ntry:
+            name = L.get(child.tag)
+            if name is None:
+                continue
+            if name == "Amt":
+                amount_el = child
+            elif name == "CdtDbtInd":
+                direction = child.text
+            elif name == "Sts":
+                status_el = child
+            elif name == "BookgDt":
+                booking_el = child
+            elif name == "ValDt":
+                value_el = child
+            elif name == "AcctSvcrRef":
+                entry_ref = child.text
+            elif name == "NtryRef":
+                ntry_ref = child.text
+            elif name == "RvslInd":
+                reversal = child.text
+            elif name == "AddtlNtryInf":
+                entry_info = child.text
+            elif name == "NtryDtls":
+                details.append(child)
+        amount, currency = self._amount(amount_el, f"{epath}/Amt", ntry)
+        direction = _text(direction)
         if direction not in ("CRDT", "DBIT"):
             raise _RecordError(
                 f"{epath}/CdtDbtInd",
@@ -431,133 +542,134 @@ class _Reader:
         stmt.sums[direction] += amount
         stmt.currencies.add(currency)
 
-        txs = ntry.findall(P["NtryTx"])
+        txs = [
+            (d, t, tx)
+            for d, detail in enumerate(details, 1)
+            for t, tx in enumerate((c for c in detail if L.get(c.tag) == "TxDtls"), 1)
+        ]
         units = len(txs) or 1
-        status = self._status(ntry)
-        if status != "BOOK":
+        if self._status(status_el) != "BOOK":
             self.skipped["not_booked"] += units
             return
-        if _text(ntry.findtext(P["RvslInd"])) in ("true", "1"):
+        if _text(reversal) in ("true", "1"):
             self.skipped["reversal"] += units
             return
         if direction == "DBIT":
             self.skipped["debit"] += units
             return
 
-        booking = self._date(ntry, "BookgDt", epath)
-        value = self._date(ntry, "ValDt", epath) or booking
+        booking = self._date(booking_el, "BookgDt", epath)
+        value = self._date(value_el, "ValDt", epath) or booking
         if value is None:
             raise _RecordError(
                 f"{epath}/ValDt", "ValDt", "a credit needs a value or booking date", ntry.sourceline
             )
-        entry_ref = _text(ntry.findtext(P["AcctSvcrRef"]))
-        ntry_ref = _text(ntry.findtext(P["NtryRef"]))
-        entry_info = _text(ntry.findtext(P["AddtlNtryInf"]))
-        context = (value, booking, entry_ref, ntry_ref, entry_info)
-
+        entry = (value, booking, _text(entry_ref) or _text(ntry_ref), _text(entry_info))
+        position = f"{stmt.index}.{self.entry_index}"
         if not txs:
-            self._append(
-                stmt, context, None, amount, currency, f"{stmt.index}.{self.entry_index}.1", epath
-            )
+            self._append(entry, None, amount, currency, f"{position}.1", epath)
             return
         single = len(txs) == 1
         credited = 0
-        all_same_currency = True
-        detail_index = {}
-        for position, tx in enumerate(txs, 1):
-            detail = tx.getparent()
-            if detail not in detail_index:
-                detail_index[detail] = (len(detail_index) + 1, 0)
-            d, t = detail_index[detail]
-            detail_index[detail] = (d, t + 1)
-            tpath = f"{epath}/NtryDtls[{d}]/TxDtls[{t + 1}]"
-            if _text(tx.findtext(P["CdtDbtInd"])) == "DBIT":
+        comparable = True
+        for number, (d, t, tx) in enumerate(txs, 1):
+            tpath = f"{epath}/NtryDtls[{d}]/TxDtls[{t}]"
+            parts = self._tx_parts(tx)
+            if _text(parts["CdtDbtInd"]) == "DBIT":
                 self.skipped["debit"] += 1
-                all_same_currency = False  # a mixed batch cannot be summed against the entry
+                comparable = False  # a mixed batch cannot be summed against the entry
                 continue
-            if tx.find(P["RtrInf"]) is not None:
+            if parts["RtrInf"] is not None:
                 self.skipped["return"] += 1
-                all_same_currency = False
+                comparable = False
                 continue
             if single:
                 tx_amount, tx_currency = amount, currency
             else:
-                amt = tx.find(P["TxAmt"])
+                amt, where = parts["TxAmt"], f"{tpath}/AmtDtls/TxAmt/Amt"
                 if amt is None:
-                    amt = tx.find(P["Amt"])
+                    amt, where = parts["Amt"], f"{tpath}/Amt"
                 if amt is None:
                     raise _RecordError(
-                        f"{tpath}/Amt",
+                        where,
                         "Amt",
                         "a transaction of a batched entry needs its own amount",
                         tx.sourceline,
                     )
-                tx_amount, tx_currency = self._amount(amt, f"{tpath}/Amt", tx)
-                if tx_currency != currency:
-                    all_same_currency = False
+                tx_amount, tx_currency = self._amount(amt, where, tx)
+                comparable = comparable and tx_currency == currency
                 credited += tx_amount
-            self._append(
-                stmt,
-                context,
-                tx,
-                tx_amount,
-                tx_currency,
-                f"{stmt.index}.{self.entry_index}.{position}",
-                tpath,
-            )
-        if not single and all_same_currency and credited != amount:
+            self._append(entry, parts, tx_amount, tx_currency, f"{position}.{number}", tpath)
+        if not single and comparable and credited != amount:
             raise _RecordError(
                 f"{epath}/Amt",
                 "Amt",
                 f"entry amount {format_amount(amount, currency)} {currency} differs from the sum"
                 f" of its {len(txs)} transactions {format_amount(credited, currency)}",
-                ntry.sourceline,
+                amount_el.sourceline,
             )
 
-    def _append(self, stmt, context, tx, amount, currency, position, tpath) -> None:
-        P = self.P
-        value, booking, entry_ref, ntry_ref, entry_info = context
-        cols = self.cols.data
-        tx_ref = e2e = trace = check = payer = account = None
-        reference_text = None
-        remittance: list[dict] = []
-        if tx is not None:
-            refs = tx.find(P["Refs"])
+    def _tx_parts(self, tx) -> dict:
+        """The parts of a TxDtls the loader reads, found in one pass over its children."""
+        L = self.L
+        parts = dict.fromkeys(_TX_PARTS)
+        for child in tx:
+            name = L.get(child.tag)
+            if name is None:
+                continue
+            if name == "AmtDtls":
+                for sub in child:
+                    if L.get(sub.tag) == "TxAmt":
+                        parts["TxAmt"] = next((a for a in sub if L.get(a.tag) == "Amt"), None)
+            elif name in _TEXT_PARTS:
+                parts[name] = child.text
+            elif name in _TX_PARTS:
+                parts[name] = child
+        return parts
+
+    def _append(self, entry, parts, amount, currency, position, tpath) -> None:
+        L = self.L
+        value, booking, entry_ref, entry_info = entry
+        tx_ref = e2e = trace = check = payer = account = reference_text = None
+        lines = self.cols.lines
+        if parts is not None:
+            refs = parts["Refs"]
             if refs is not None:
-                tx_ref = _text(refs.findtext(P["AcctSvcrRef"]))
-                e2e = _text(refs.findtext(P["EndToEndId"]))
+                found = {}
+                for child in refs:
+                    name = L.get(child.tag)
+                    if name is not None:
+                        found[name] = _text(child.text)
+                tx_ref = found.get("AcctSvcrRef")
+                e2e = found.get("EndToEndId")
                 if e2e == _NOT_PROVIDED:
                     e2e = None
-                trace = (
-                    _text(refs.findtext(P["TxId"]))
-                    or _text(refs.findtext(P["InstrId"]))
-                    or _text(refs.findtext(P["UETR"]))
-                )
-                check = _text(refs.findtext(P["ChqNb"]))
-            parties = tx.find(P["RltdPties"])
+                trace = found.get("TxId") or found.get("InstrId") or found.get("UETR")
+                check = found.get("ChqNb")
+            parties = parts["RltdPties"]
             if parties is not None:
-                payer = (
-                    _text(parties.findtext(P["DbtrNm"]))
-                    or _text(parties.findtext(P["DbtrPtyNm"]))
-                    or _text(parties.findtext(P["UltmtDbtrNm"]))
-                    or _text(parties.findtext(P["UltmtDbtrPtyNm"]))
-                )
-                account = _text(parties.findtext(P["DbtrIBAN"])) or _text(
-                    parties.findtext(P["DbtrOthr"])
-                )
-            rmt = tx.find(P["RmtInf"])
+                payer, account = self._payer(parties)
+            rmt = parts["RmtInf"]
             if rmt is not None:
-                lines = [t for t in (_text(u.text) for u in rmt.iterfind(P["Ustrd"])) if t]
-                if lines:
-                    reference_text = " ".join(lines)
-                for s, strd in enumerate(rmt.iterfind(P["Strd"]), 1):
-                    remittance.extend(self._structured(strd, currency, f"{tpath}/RmtInf/Strd[{s}]"))
+                texts = []
+                s = 0
+                for child in rmt:
+                    name = L.get(child.tag)
+                    if name == "Ustrd":
+                        text = _text(child.text)
+                        if text:
+                            texts.append(text)
+                    elif name == "Strd":
+                        s += 1
+                        self._structured(child, currency, f"{tpath}/RmtInf/Strd[{s}]")
+                if texts:
+                    reference_text = " ".join(texts)
             if reference_text is None:
-                reference_text = _text(tx.findtext(P["AddtlTxInf"]))
+                reference_text = _text(parts["AddtlTxInf"])
         if reference_text is None:
             reference_text = entry_info
-        payment_id = tx_ref or entry_ref or ntry_ref or e2e
-        cols["payment_id"].append(payment_id)
+        cols = self.cols.data
+        cols["payment_id"].append(tx_ref or entry_ref or e2e)
         cols["amount_minor"].append(amount)
         cols["currency"].append(currency)
         cols["value_date"].append(value)
@@ -568,82 +680,122 @@ class _Reader:
         cols["check_number"].append(check)
         cols["trace_id"].append(trace)
         cols["end_to_end_id"].append(e2e)
-        cols["remittance"].append(remittance)
         self.cols.positions.append(position)
+        self.cols.offsets.append(len(lines["invoice_ref"]))
 
-    def _structured(self, strd, currency: str, spath: str) -> list[dict]:
-        """One ``Strd`` block as remittance lines.
+    def _payer(self, parties) -> tuple[str | None, str | None]:
+        """Debtor name (``Nm`` or v08 ``Pty/Nm``, else the ultimate debtor's) and account."""
+        L = self.L
+        name = ultimate = account = None
+        for child in parties:
+            role = L.get(child.tag)
+            if role == "Dbtr":
+                name = self._name(child)
+            elif role == "UltmtDbtr":
+                ultimate = self._name(child)
+            elif role == "DbtrAcct":
+                for ident in child:
+                    if L.get(ident.tag) != "Id":
+                        continue
+                    for scheme in ident:
+                        kind = L.get(scheme.tag)
+                        if kind == "IBAN":
+                            account = _text(scheme.text)
+                        elif kind == "Othr":
+                            account = next(
+                                (_text(x.text) for x in scheme if L.get(x.tag) == "Id"), None
+                            )
+        return name or ultimate, account
+
+    def _name(self, party) -> str | None:
+        for child in party:
+            kind = self.L.get(child.tag)
+            if kind == "Nm":
+                return _text(child.text)
+            if kind == "Pty":
+                return self._name(child)
+        return None
+
+    def _structured(self, strd, currency: str, spath: str) -> None:
+        """Append the remittance lines of one ``Strd`` block.
 
         ``RfrdDocInf/Nb`` (the invoice number) is the line's invoice_ref; without
         one, ``CdtrRefInf/Ref`` (RF creditor reference, SCOR, ESR/QRR) is. When a
         block has both, the creditor reference gets a line of its own without
         amounts. Amounts come from ``RfrdDocAmt``: RmtdAmt is what is paid,
-        DuePyblAmt the invoice amount, DscntApldAmt the discount, and a credit
-        note (CdtNoteAmt, no RmtdAmt) is paid as a negative amount, so that the
-        lines of a transaction add up to it. Amounts in another currency than
-        the payment's are left out (the line has no currency of its own).
+        DuePyblAmt the invoice amount, DscntApldAmt the discount,
+        AdjstmntAmtAndRsn the adjustment (negative when DBIT), and a credit note
+        (CdtNoteAmt, no RmtdAmt) is paid as a negative amount, so that the lines
+        of a transaction add up to it. Amounts in a currency other than the
+        payment's are left out (a line has no currency of its own). A block with
+        neither reference nor amount (only AddtlRmtInf) gives no line.
         """
-        P = self.P
-        numbers = [
-            t for t in (_text(d.findtext(P["Nb"])) for d in strd.iterfind(P["RfrdDocInf"])) if t
-        ]
-        creditor_ref = _text(strd.findtext(P["CdtrRef"]))
-        paid = invoice = discount = adjustment = reason = None
-        amounts = strd.find(P["RfrdDocAmt"])
-        if amounts is not None:
-            for element in amounts:
-                name = local_name(element.tag)
-                if name == "AdjstmntAmtAndRsn":
-                    value = self._doc_amount(element.find(P["Amt"]), currency, spath, name)
-                    if value is not None:
-                        sign = -1 if _text(element.findtext(P["CdtDbtInd"])) == "DBIT" else 1
-                        adjustment = (adjustment or 0) + sign * value
-                    reason = _text(element.findtext(P["Rsn"])) or _text(
-                        element.findtext(P["AddtlInf"])
-                    )
-                    continue
-                if name not in ("RmtdAmt", "DuePyblAmt", "DscntApldAmt", "CdtNoteAmt"):
-                    continue
-                # From version 05 on, DscntApldAmt wraps its amount (Tp + Amt).
-                inner = element.find(P["Amt"])
-                value = self._doc_amount(
-                    inner if inner is not None else element, currency, spath, name
-                )
-                if value is None:
-                    continue
-                if name == "RmtdAmt":
-                    paid = value
-                elif name == "DuePyblAmt":
-                    invoice = value
-                elif name == "DscntApldAmt":
-                    discount = (discount or 0) + value
-                elif paid is None:
-                    paid = -value
-        if (
-            not numbers
-            and not creditor_ref
-            and all(v is None for v in (paid, invoice, discount, adjustment))
-        ):
-            return []
+        L = self.L
+        numbers = []
+        creditor_ref = paid = invoice = discount = adjustment = reason = credit_note = None
+        for child in strd:
+            name = L.get(child.tag)
+            if name == "RfrdDocInf":
+                for sub in child:
+                    if L.get(sub.tag) == "Nb":
+                        number = _text(sub.text)
+                        if number:
+                            numbers.append(number)
+            elif name == "CdtrRefInf":
+                for sub in child:
+                    if L.get(sub.tag) == "Ref":
+                        creditor_ref = _text(sub.text) or creditor_ref
+            elif name == "RfrdDocAmt":
+                for sub in child:
+                    kind = L.get(sub.tag)
+                    if kind is None:
+                        continue
+                    where = f"{spath}/RfrdDocAmt/{kind}"
+                    if kind == "RmtdAmt":
+                        paid = self._doc_amount(sub, currency, where)
+                    elif kind == "DuePyblAmt":
+                        invoice = self._doc_amount(sub, currency, where)
+                    elif kind == "CdtNoteAmt":
+                        credit_note = self._doc_amount(sub, currency, where)
+                    elif kind == "DscntApldAmt":
+                        # From version 05 on the amount is wrapped (Tp + Amt).
+                        inner = next((a for a in sub if L.get(a.tag) == "Amt"), sub)
+                        value = self._doc_amount(inner, currency, where)
+                        if value is not None:
+                            discount = (discount or 0) + value
+                    elif kind == "AdjstmntAmtAndRsn":
+                        value = sign = None
+                        for part in sub:
+                            what = L.get(part.tag)
+                            if what == "Amt":
+                                value = self._doc_amount(part, currency, f"{where}/Amt")
+                            elif what == "CdtDbtInd":
+                                sign = _text(part.text)
+                            elif what in ("Rsn", "AddtlInf") and reason is None:
+                                reason = _text(part.text)
+                        if value is not None:
+                            adjustment = (adjustment or 0) + (-value if sign == "DBIT" else value)
+        if paid is None and credit_note is not None:
+            paid = -credit_note
+        if not numbers and creditor_ref is None:
+            if paid is None and invoice is None and discount is None and adjustment is None:
+                return
+            numbers = [None]
         refs = numbers or [creditor_ref]
-        lines = [
-            {
-                "invoice_ref": refs[0],
-                "amount_paid_minor": paid,
-                "invoice_amount_minor": invoice,
-                "discount_minor": discount,
-                "adjustment_minor": adjustment,
-                "adjustment_reason": reason,
-            }
-        ]
-        extra = refs[1:] + ([creditor_ref] if numbers and creditor_ref else [])
-        lines.extend(_bare_line(ref) for ref in extra)
-        return lines
+        if numbers and creditor_ref is not None:
+            refs = [*numbers, creditor_ref]
+        lines = self.cols.lines
+        for i, ref in enumerate(refs):
+            first = i == 0
+            lines["invoice_ref"].append(ref)
+            lines["amount_paid_minor"].append(paid if first else None)
+            lines["invoice_amount_minor"].append(invoice if first else None)
+            lines["discount_minor"].append(discount if first else None)
+            lines["adjustment_minor"].append(adjustment if first else None)
+            lines["adjustment_reason"].append(reason if first else None)
 
-    def _doc_amount(self, element, currency: str, spath: str, name: str) -> int | None:
-        if element is None:
-            return None
-        value, doc_currency = self._amount(element, f"{spath}/RfrdDocAmt/{name}", element)
+    def _doc_amount(self, element, currency: str, where: str) -> int | None:
+        value, doc_currency = self._amount(element, where, element)
         return value if doc_currency == currency else None
 
     # -- values ---------------------------------------------------------------
@@ -652,35 +804,30 @@ class _Reader:
         if element is None:
             raise _RecordError(where, "Amt", "amount missing", owner.sourceline)
         currency = element.get("Ccy")
-        line = element.sourceline
         if not currency:
-            raise _RecordError(where, "Ccy", "amount without a Ccy currency attribute", line)
-        text = element.text or ""
+            raise _RecordError(
+                where, "Ccy", "amount without a Ccy currency attribute", element.sourceline
+            )
         try:
-            return _minor(text, currency), currency
+            return _minor(element.text or "", currency), currency
         except ValueError as error:
-            raise _RecordError(where, "Amt", str(error), line) from None
+            raise _RecordError(where, "Amt", str(error), element.sourceline) from None
 
-    def _status(self, ntry) -> str | None:
-        element = ntry.find(self.P["Sts"])
+    def _status(self, element) -> str | None:
         if element is None:
-            return "BOOK"  # mandatory in the schema; a bank that omits it books
+            return "BOOK"  # mandatory in the schema; a bank that omits it has booked
         status = _text(element.text)
-        if status is None:
-            status = _text(element.findtext(self.P["StsCd"])) or _text(
-                element.findtext(self.P["StsPrtry"])
+        if status is None:  # version 08: <Sts><Cd>BOOK</Cd></Sts>
+            status = next(
+                (_text(c.text) for c in element if self.L.get(c.tag) in ("Cd", "Prtry")), None
             )
         return status
 
-    def _date(self, ntry, name: str, epath: str) -> dt.date | None:
-        holder = ntry.find(self.P[name])
+    def _date(self, holder, name: str, epath: str) -> dt.date | None:
         if holder is None:
             return None
-        child = "Dt"
-        text = holder.findtext(self.P["Dt"])
-        if text is None:
-            child = "DtTm"
-            text = holder.findtext(self.P["DtTm"])
+        child = next((c for c in holder if self.L.get(c.tag) in ("Dt", "DtTm")), None)
+        text = child.text if child is not None else None
         if text is None:
             raise _RecordError(f"{epath}/{name}", name, "date missing", holder.sourceline)
         cached = self.date_cache.get(text)
@@ -693,7 +840,10 @@ class _Reader:
             value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             raise _RecordError(
-                f"{epath}/{name}/{child}", name, f"not an ISO date: {text!r}", holder.sourceline
+                f"{epath}/{name}/{self.L[child.tag]}",
+                name,
+                f"not an ISO date: {text!r}",
+                child.sourceline,
             ) from None
         self.date_cache[text] = value
         return value
@@ -769,17 +919,6 @@ class _Reader:
             "total_credited": {c: format_amount(v, c) for c, v in sorted(totals.items())},
             "value_date_range": (min(dates).isoformat(), max(dates).isoformat()) if dates else None,
         }
-
-
-def _bare_line(ref: str) -> dict:
-    return {
-        "invoice_ref": ref,
-        "amount_paid_minor": None,
-        "invoice_amount_minor": None,
-        "discount_minor": None,
-        "adjustment_minor": None,
-        "adjustment_reason": None,
-    }
 
 
 def _text(value: str | None) -> str | None:
