@@ -115,7 +115,7 @@ def _gvc(row: dict) -> str:
     if len(pieces) > len(_PURPOSE_FIELDS):
         raise ValueError(f"payment {row['payment_id']!r}: reference text too long for :86:")
     text = "166?00GUTSCHRIFT?100399"
-    text += "".join(f"?{code}{piece}" for code, piece in zip(_PURPOSE_FIELDS, pieces))
+    text += "".join(f"?{code}{piece}" for code, piece in zip(_PURPOSE_FIELDS, pieces, strict=False))
     if row["payer_account"]:
         text += "?31" + _clean(row["payer_account"])
     name = _clean(row["payer_name"] or "")
