@@ -7,6 +7,7 @@ the whole file, naming row and column, at the first value they cannot read.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import tempfile
@@ -60,7 +61,7 @@ def read_text_table(path: str | os.PathLike) -> pa.Table:
             )
         with open(path, "rb") as handle:
             header = handle.readline().decode("utf-8-sig", errors="replace")
-        names = [n.strip() for n in next(iter([header.rstrip("\r\n").split(",")]))]
+        names = [n.strip() for n in next(csv.reader([header]), [])]
         return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(block_size=1 << 24),
@@ -245,6 +246,10 @@ def write_table_atomically(table: pa.Table, path: str | os.PathLike) -> None:
             pq.write_table(table, tmp)
         else:
             pacsv.write_csv(table, tmp)
+        # mkstemp makes the file private; the result should get the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,0 +1,145 @@
+"""The ``cashmatch`` command line: match files, inspect bank files, run the service.
+
+Example:
+    cashmatch match --open-items open_items.csv --payments payments.csv --out matches.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+
+import pyarrow as pa
+
+from cashmatch.engine import InputError, MatchConfig, build_index, match_payments
+from cashmatch.engine.money import format_amount
+from cashmatch.loaders import LoadError, read_customers, read_open_items, write_matches
+from cashmatch.loaders.sources import read_payment_files
+
+
+class Progress:
+    """A progress bar on a terminal; silent when stderr is not one (CI logs, pipes)."""
+
+    def __init__(self, label: str, stream=sys.stderr):
+        self.label, self.stream = label, stream
+        self.enabled = stream.isatty() and not os.environ.get("CI")
+        self.start = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        width = 30
+        filled = width * done // total
+        rate = done / max(time.perf_counter() - self.start, 1e-9)
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                          f"{done}/{total} ({rate:,.0f}/s)")  # fmt: skip
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _amounts(applied: dict[str, int]) -> str:
+    return ", ".join(f"{format_amount(v, c)} {c}" for c, v in sorted(applied.items())) or "0"
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    config = MatchConfig(auto_threshold=args.auto_threshold)
+    open_items = read_open_items(args.open_items)
+    customers = read_customers(args.customers) if args.customers else None
+    loaded = read_payment_files(args.payments, args.remittance or [], lenient=args.lenient)
+    for problem in loaded.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    index = build_index(open_items, customers, config)
+    result = match_payments(index, loaded.payments, progress=Progress("matching"))
+    write_matches(result.matches, args.out)
+    stats = result.stats
+    elapsed = time.perf_counter() - started
+    skipped = ", ".join(f"{k}: {v}" for k, v in sorted(loaded.skipped.items()))
+    print(f"payments read:   {stats['payments']}" + (f"  (skipped {skipped})" if skipped else ""))
+    print(f"open items:      {len(index)}")
+    print(f"auto-matched:    {stats['auto']}")
+    print(f"suggested:       {stats['suggested']}")
+    print(f"unmatched:       {stats['unmatched']}")
+    print(f"amount applied:  {_amounts(stats['applied_minor'])} (automatic matches)")
+    print(f"time taken:      {elapsed:.2f} s")
+    print(f"matches written: {args.out}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from cashmatch.loaders.detect import load_file
+
+    for path in args.files:
+        loaded = load_file(path, lenient=args.lenient)
+        print(f"{path}:")
+        print(f"  format:   {loaded.format}")
+        for key, value in loaded.summary.items():
+            if key != "format":
+                print(f"  {key}: {value}")
+        print(f"  payments: {loaded.payments.num_rows}")
+        if loaded.advices.num_rows:
+            print(f"  remittance advices: {loaded.advices.num_rows}")
+        for kind, count in sorted(loaded.skipped.items()):
+            print(f"  skipped {kind}: {count}")
+        for problem in loaded.problems:
+            print(f"  problem: {problem}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cashmatch", description="Apply payments to open invoices."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    m = commands.add_parser("match", help="match payment files against open items")
+    m.add_argument("--open-items", required=True, help="open items, CSV or Parquet")
+    m.add_argument("--payments", required=True, nargs="+",
+                   help="payments: the CSV/Parquet file contract or bank files (camt, BAI2, MT940, "
+                        "CFONB, lockbox), detected from content")  # fmt: skip
+    m.add_argument("--remittance", nargs="*", help="remittance advices (EDI 820, CSV)")
+    m.add_argument("--customers", help="customer master, CSV or Parquet")
+    m.add_argument("--out", required=True, help="matches file, .csv or .parquet")
+    m.add_argument("--auto-threshold", type=float, default=MatchConfig.auto_threshold,
+                   help="least confidence applied without review (default %(default)s)")  # fmt: skip
+    m.add_argument("--lenient", action="store_true",
+                   help="skip and report bad records of bank files instead of rejecting the file")  # fmt: skip
+    m.set_defaults(run=cmd_match)
+
+    i = commands.add_parser("inspect", help="show what bank or remittance files contain")
+    i.add_argument("files", nargs="+")
+    i.add_argument("--lenient", action="store_true")
+    i.set_defaults(run=cmd_inspect)
+
+    try:
+        from cashmatch.server import cli_service
+    except ImportError:  # the service's optional front door is not installed
+        cli_service = None
+    if cli_service is not None:
+        cli_service.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cashmatch`` console script."""
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (LoadError, InputError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except pa.ArrowInvalid as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
