@@ -250,7 +250,148 @@ class _Columns:
         return pa.Table.from_arrays(arrays, schema=PAYMENTS)
 
 
-class _Reader:
+class _Iso20022Reader:
+    """Value readers shared by the camt and remt loaders (amounts, dates, Strd blocks).
+
+    Subclasses set ``L`` (namespaced tag -> local name), ``lines`` (the flat
+    remittance-line columns being filled) and ``date_cache``.
+    """
+
+    L: dict[str, str]
+    lines: dict[str, list]
+    date_cache: dict[str, dt.date]
+
+    def _name(self, party) -> str | None:
+        for child in party:
+            kind = self.L.get(child.tag)
+            if kind == "Nm":
+                return _text(child.text)
+            if kind == "Pty":
+                return self._name(child)
+        return None
+
+    def _structured(self, strd, currency: str, spath: str) -> None:
+        """Append the remittance lines of one ``Strd`` block.
+
+        ``RfrdDocInf/Nb`` (the invoice number) is the line's invoice_ref; without
+        one, ``CdtrRefInf/Ref`` (RF creditor reference, SCOR, ESR/QRR) is. When a
+        block has both, the creditor reference gets a line of its own without
+        amounts. Amounts come from ``RfrdDocAmt``: RmtdAmt is what is paid,
+        DuePyblAmt the invoice amount, DscntApldAmt the discount,
+        AdjstmntAmtAndRsn the adjustment (negative when DBIT), and a credit note
+        (CdtNoteAmt, no RmtdAmt) is paid as a negative amount, so that the lines
+        of a transaction add up to it. Amounts in a currency other than the
+        payment's are left out (a line has no currency of its own). A block with
+        neither reference nor amount (only AddtlRmtInf) gives no line.
+        """
+        L = self.L
+        numbers = []
+        creditor_ref = paid = invoice = discount = adjustment = reason = credit_note = None
+        for child in strd:
+            name = L.get(child.tag)
+            if name == "RfrdDocInf":
+                for sub in child:
+                    if L.get(sub.tag) == "Nb":
+                        number = _text(sub.text)
+                        if number:
+                            numbers.append(number)
+            elif name == "CdtrRefInf":
+                for sub in child:
+                    if L.get(sub.tag) == "Ref":
+                        creditor_ref = _text(sub.text) or creditor_ref
+            elif name == "RfrdDocAmt":
+                for sub in child:
+                    kind = L.get(sub.tag)
+                    if kind is None:
+                        continue
+                    where = f"{spath}/RfrdDocAmt/{kind}"
+                    if kind == "RmtdAmt":
+                        paid = self._doc_amount(sub, currency, where)
+                    elif kind == "DuePyblAmt":
+                        invoice = self._doc_amount(sub, currency, where)
+                    elif kind == "CdtNoteAmt":
+                        credit_note = self._doc_amount(sub, currency, where)
+                    elif kind == "DscntApldAmt":
+                        # From version 05 on the amount is wrapped (Tp + Amt).
+                        inner = next((a for a in sub if L.get(a.tag) == "Amt"), sub)
+                        value = self._doc_amount(inner, currency, where)
+                        if value is not None:
+                            discount = (discount or 0) + value
+                    elif kind == "AdjstmntAmtAndRsn":
+                        value = sign = None
+                        for part in sub:
+                            what = L.get(part.tag)
+                            if what == "Amt":
+                                value = self._doc_amount(part, currency, f"{where}/Amt")
+                            elif what == "CdtDbtInd":
+                                sign = _text(part.text)
+                            elif what in ("Rsn", "AddtlInf") and reason is None:
+                                reason = _text(part.text)
+                        if value is not None:
+                            adjustment = (adjustment or 0) + (-value if sign == "DBIT" else value)
+        if paid is None and credit_note is not None:
+            paid = -credit_note
+        if not numbers and creditor_ref is None:
+            if paid is None and invoice is None and discount is None and adjustment is None:
+                return
+            numbers = [None]
+        refs = numbers or [creditor_ref]
+        if numbers and creditor_ref is not None:
+            refs = [*numbers, creditor_ref]
+        lines = self.lines
+        for i, ref in enumerate(refs):
+            first = i == 0
+            lines["invoice_ref"].append(ref)
+            lines["amount_paid_minor"].append(paid if first else None)
+            lines["invoice_amount_minor"].append(invoice if first else None)
+            lines["discount_minor"].append(discount if first else None)
+            lines["adjustment_minor"].append(adjustment if first else None)
+            lines["adjustment_reason"].append(reason if first else None)
+
+    def _doc_amount(self, element, currency: str, where: str) -> int | None:
+        value, doc_currency = self._amount(element, where, element)
+        return value if doc_currency == currency else None
+
+    def _amount(self, element, where: str, owner) -> tuple[int, str]:
+        if element is None:
+            raise _RecordError(where, "Amt", "amount missing", owner.sourceline)
+        currency = element.get("Ccy")
+        if not currency:
+            raise _RecordError(
+                where, "Ccy", "amount without a Ccy currency attribute", element.sourceline
+            )
+        try:
+            return _minor(element.text or "", currency), currency
+        except ValueError as error:
+            raise _RecordError(where, "Amt", str(error), element.sourceline) from None
+
+    def _date(self, holder, name: str, epath: str) -> dt.date | None:
+        if holder is None:
+            return None
+        child = next((c for c in holder if self.L.get(c.tag) in ("Dt", "DtTm")), None)
+        text = child.text if child is not None else None
+        if text is None:
+            raise _RecordError(f"{epath}/{name}", name, "date missing", holder.sourceline)
+        cached = self.date_cache.get(text)
+        if cached is not None:
+            return cached
+        match = _DATE.match(text)
+        try:
+            if match is None:
+                raise ValueError
+            value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            raise _RecordError(
+                f"{epath}/{name}/{self.L[child.tag]}",
+                name,
+                f"not an ISO date: {text!r}",
+                child.sourceline,
+            ) from None
+        self.date_cache[text] = value
+        return value
+
+
+class _Reader(_Iso20022Reader):
     """One pass over one camt file."""
 
     def __init__(
@@ -263,6 +404,7 @@ class _Reader:
         self.root_path = ""
         self.report_tag = ""
         self.cols = _Columns()
+        self.lines = self.cols.lines
         self.skipped: Counter = Counter()
         self.problems: list[str] = []
         self.statements: list[_Statement] = []
@@ -707,111 +849,7 @@ class _Reader:
                             )
         return name or ultimate, account
 
-    def _name(self, party) -> str | None:
-        for child in party:
-            kind = self.L.get(child.tag)
-            if kind == "Nm":
-                return _text(child.text)
-            if kind == "Pty":
-                return self._name(child)
-        return None
-
-    def _structured(self, strd, currency: str, spath: str) -> None:
-        """Append the remittance lines of one ``Strd`` block.
-
-        ``RfrdDocInf/Nb`` (the invoice number) is the line's invoice_ref; without
-        one, ``CdtrRefInf/Ref`` (RF creditor reference, SCOR, ESR/QRR) is. When a
-        block has both, the creditor reference gets a line of its own without
-        amounts. Amounts come from ``RfrdDocAmt``: RmtdAmt is what is paid,
-        DuePyblAmt the invoice amount, DscntApldAmt the discount,
-        AdjstmntAmtAndRsn the adjustment (negative when DBIT), and a credit note
-        (CdtNoteAmt, no RmtdAmt) is paid as a negative amount, so that the lines
-        of a transaction add up to it. Amounts in a currency other than the
-        payment's are left out (a line has no currency of its own). A block with
-        neither reference nor amount (only AddtlRmtInf) gives no line.
-        """
-        L = self.L
-        numbers = []
-        creditor_ref = paid = invoice = discount = adjustment = reason = credit_note = None
-        for child in strd:
-            name = L.get(child.tag)
-            if name == "RfrdDocInf":
-                for sub in child:
-                    if L.get(sub.tag) == "Nb":
-                        number = _text(sub.text)
-                        if number:
-                            numbers.append(number)
-            elif name == "CdtrRefInf":
-                for sub in child:
-                    if L.get(sub.tag) == "Ref":
-                        creditor_ref = _text(sub.text) or creditor_ref
-            elif name == "RfrdDocAmt":
-                for sub in child:
-                    kind = L.get(sub.tag)
-                    if kind is None:
-                        continue
-                    where = f"{spath}/RfrdDocAmt/{kind}"
-                    if kind == "RmtdAmt":
-                        paid = self._doc_amount(sub, currency, where)
-                    elif kind == "DuePyblAmt":
-                        invoice = self._doc_amount(sub, currency, where)
-                    elif kind == "CdtNoteAmt":
-                        credit_note = self._doc_amount(sub, currency, where)
-                    elif kind == "DscntApldAmt":
-                        # From version 05 on the amount is wrapped (Tp + Amt).
-                        inner = next((a for a in sub if L.get(a.tag) == "Amt"), sub)
-                        value = self._doc_amount(inner, currency, where)
-                        if value is not None:
-                            discount = (discount or 0) + value
-                    elif kind == "AdjstmntAmtAndRsn":
-                        value = sign = None
-                        for part in sub:
-                            what = L.get(part.tag)
-                            if what == "Amt":
-                                value = self._doc_amount(part, currency, f"{where}/Amt")
-                            elif what == "CdtDbtInd":
-                                sign = _text(part.text)
-                            elif what in ("Rsn", "AddtlInf") and reason is None:
-                                reason = _text(part.text)
-                        if value is not None:
-                            adjustment = (adjustment or 0) + (-value if sign == "DBIT" else value)
-        if paid is None and credit_note is not None:
-            paid = -credit_note
-        if not numbers and creditor_ref is None:
-            if paid is None and invoice is None and discount is None and adjustment is None:
-                return
-            numbers = [None]
-        refs = numbers or [creditor_ref]
-        if numbers and creditor_ref is not None:
-            refs = [*numbers, creditor_ref]
-        lines = self.cols.lines
-        for i, ref in enumerate(refs):
-            first = i == 0
-            lines["invoice_ref"].append(ref)
-            lines["amount_paid_minor"].append(paid if first else None)
-            lines["invoice_amount_minor"].append(invoice if first else None)
-            lines["discount_minor"].append(discount if first else None)
-            lines["adjustment_minor"].append(adjustment if first else None)
-            lines["adjustment_reason"].append(reason if first else None)
-
-    def _doc_amount(self, element, currency: str, where: str) -> int | None:
-        value, doc_currency = self._amount(element, where, element)
-        return value if doc_currency == currency else None
-
     # -- values ---------------------------------------------------------------
-
-    def _amount(self, element, where: str, owner) -> tuple[int, str]:
-        if element is None:
-            raise _RecordError(where, "Amt", "amount missing", owner.sourceline)
-        currency = element.get("Ccy")
-        if not currency:
-            raise _RecordError(
-                where, "Ccy", "amount without a Ccy currency attribute", element.sourceline
-            )
-        try:
-            return _minor(element.text or "", currency), currency
-        except ValueError as error:
-            raise _RecordError(where, "Amt", str(error), element.sourceline) from None
 
     def _status(self, element) -> str | None:
         if element is None:
@@ -822,31 +860,6 @@ class _Reader:
                 (_text(c.text) for c in element if self.L.get(c.tag) in ("Cd", "Prtry")), None
             )
         return status
-
-    def _date(self, holder, name: str, epath: str) -> dt.date | None:
-        if holder is None:
-            return None
-        child = next((c for c in holder if self.L.get(c.tag) in ("Dt", "DtTm")), None)
-        text = child.text if child is not None else None
-        if text is None:
-            raise _RecordError(f"{epath}/{name}", name, "date missing", holder.sourceline)
-        cached = self.date_cache.get(text)
-        if cached is not None:
-            return cached
-        match = _DATE.match(text)
-        try:
-            if match is None:
-                raise ValueError
-            value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        except ValueError:
-            raise _RecordError(
-                f"{epath}/{name}/{self.L[child.tag]}",
-                name,
-                f"not an ISO date: {text!r}",
-                child.sourceline,
-            ) from None
-        self.date_cache[text] = value
-        return value
 
     # -- result -------------------------------------------------------------------
 
