@@ -195,7 +195,7 @@ class Decider:
                                self.rule.get("remittance_advice", 0.99), auto=True))  # fmt: skip
 
     def _from_references(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
-        index, config = self.index, self.config
+        index = self.index
         rows, quality = facts.ref_rows, facts.ref_quality
         keep = (index.currency[rows] == facts.currency) & (index.amount[rows] > 0)
         rows, quality = rows[keep], quality[keep]
@@ -222,8 +222,14 @@ class Decider:
             reason = (
                 "ref_fuzzy+amount_exact" if rel == AMOUNT_EXACT else "ref_fuzzy+amount_mismatch"
             )
-            hyps.append(self.hypothesis(facts, [row], reason, rel, conflict))
-        del config
+            h = self.hypothesis(facts, [row], reason, rel, conflict)
+            # A number one edit away is only trusted when the payer is known to be
+            # the invoice's customer: otherwise it may be another company's number.
+            if facts.family != index.family[row]:
+                h.auto = False
+                h.confidence = min(h.confidence, SUGGESTION_CAP)
+                h.notes.append("payer_not_confirmed")
+            hyps.append(h)
 
     def _single(
         self, facts: PaymentFacts, row: int, hyps: list[Hypothesis], conflict: bool

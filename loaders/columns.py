@@ -23,7 +23,7 @@ def _first(mask: pa.Array | np.ndarray) -> int:
 
 
 def _require_present(values: pa.Array, path: str, field: str) -> None:
-    missing = pc.or_(pc.is_null(values), pc.equal(pc.utf8_length(values), 0))
+    missing = pc.or_kleene(pc.is_null(values), pc.equal(pc.utf8_length(values), 0))
     if pc.any(missing).as_py():
         raise LoadError(path, "a value is required", row=_first(missing) + 1, field=field)
 
@@ -47,6 +47,7 @@ def parse_amount_column(
 
     Trailing zeros past the exponent are accepted; other extra digits are an error.
     """
+    exponents = np.asarray(exponents, dtype=np.int64)
     values = pc.utf8_trim_whitespace(values.cast(pa.string()))
     _require_present(values, path, field)
     parts = pc.extract_regex(values, _AMOUNT)

@@ -92,7 +92,7 @@ def _text(table: pa.Table, column: str, path: str, required: bool = False) -> pa
         return pa.nulls(table.num_rows, pa.string())
     values = pc.utf8_trim_whitespace(table[column].combine_chunks())
     if required:
-        missing = pc.or_(pc.is_null(values), pc.equal(values, ""))
+        missing = pc.or_kleene(pc.is_null(values), pc.equal(values, ""))
         if pc.any(missing).as_py():
             row = int(np.flatnonzero(missing.to_numpy(zero_copy_only=False))[0])
             raise LoadError(path, "a value is required", row=row + 1, field=column)

@@ -1,0 +1,54 @@
+"""Invariants of every batch, on generated data (hypothesis picks seeds and sizes)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.generator import generate
+from cashmatch.engine import build_index, match_payments
+from cashmatch.engine.schemas import RESIDUAL_ACTIONS, STATUSES
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10**6), invoices=st.integers(50, 1500))
+def test_no_invoice_over_applied_and_no_payment_over_spent(seed, invoices):
+    data = generate(seed, invoices, max(10, invoices // 5))
+    index = build_index(data.open_items, data.customers)
+    matches = match_payments(index, data.payments).matches.to_pylist()
+    open_amount = dict(zip(data.open_items["invoice_id"].to_pylist(),
+                           data.open_items["amount_open_minor"].to_pylist()))  # fmt: skip
+    pay_amount = dict(zip(data.payments["payment_id"].to_pylist(),
+                          data.payments["amount_minor"].to_pylist()))  # fmt: skip
+    per_invoice: dict[str, int] = defaultdict(int)
+    per_payment: dict[str, int] = defaultdict(int)
+    statuses: dict[str, set[str]] = defaultdict(set)
+    for row in matches:
+        assert row["status"] in STATUSES and row["residual_action"] in RESIDUAL_ACTIONS
+        assert 0 <= row["confidence"] <= 1
+        statuses[row["payment_id"]].add(row["status"])
+        if row["status"] == "auto":
+            per_invoice[row["invoice_id"]] += row["amount_applied_minor"]
+            per_payment[row["payment_id"]] += row["amount_applied_minor"]
+            assert row["amount_applied_minor"] > 0
+            # What is applied plus what is left equals what was open.
+            assert (
+                row["amount_applied_minor"] + row["invoice_residual_minor"]
+                == open_amount[row["invoice_id"]]
+            )
+        if row["status"] == "unmatched":
+            assert row["invoice_id"] == "" and row["amount_applied_minor"] == 0
+    assert set(statuses) == set(pay_amount), "every payment appears in the output"
+    assert all(len(s) == 1 for s in statuses.values()), "one status per payment"
+    for invoice, total in per_invoice.items():
+        assert total <= open_amount[invoice], f"{invoice} over-applied"
+    for payment, total in per_payment.items():
+        assert total <= pay_amount[payment], f"{payment} applies more than it pays"
+    for row in matches:
+        if row["status"] == "auto":
+            assert (
+                per_payment[row["payment_id"]] + row["payment_unapplied_minor"]
+                == pay_amount[row["payment_id"]]
+            )

@@ -1,0 +1,132 @@
+"""Each numba kernel against a plain implementation written from its docstring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cashmatch.engine.hashing import hash_deletions, hash_strings, hash_strings_naive
+from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_naive
+from cashmatch.engine.subset_sum import find_subsets, subset_sum_naive, subset_sum_small
+
+texts = st.lists(st.text(alphabet="AB0129-é ", max_size=12), min_size=1, max_size=20)
+
+
+@given(texts)
+def test_hash_strings_matches_naive(values):
+    assert hash_strings(pa.array(values)).tolist() == hash_strings_naive(values).tolist()
+
+
+@given(texts, st.integers(1, 6))
+def test_hash_deletions_matches_naive(values, min_len):
+    hashes, owner = hash_deletions(pa.array(values), min_len)
+    expected, expected_owner = [], []
+    for k, text in enumerate(values):
+        raw = text.encode()
+        if len(raw) >= min_len:
+            for skip in range(len(raw)):
+                expected.append(int(hash_strings_naive([text], skip=skip)[0]))
+                expected_owner.append(k)
+    assert hashes.tolist() == expected
+    assert owner.tolist() == expected_owner
+
+
+def test_hash_of_sliced_array_uses_the_slice():
+    sliced = pa.array(["x", "INV-1", "INV-2"]).slice(1)
+    assert hash_strings(sliced).tolist() == hash_strings_naive(["INV-1", "INV-2"]).tolist()
+
+
+amount_lists = st.lists(st.integers(1, 60), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(amount_lists, st.integers(1, 200))
+def test_exhaustive_subset_sum_counts_like_brute_force(amounts, target):
+    count, positions = find_subsets(np.array(amounts), target, max_items=24, max_size=3)
+    expected_count, solutions = subset_sum_naive(amounts, target)
+    assert count == expected_count
+    if count == 1:
+        assert positions == solutions[0]
+    if count:
+        assert sum(amounts[i] for i in positions) == target
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=14), st.integers(1, 120))
+def test_small_combination_search_counts_like_brute_force(amounts, target):
+    count, i, j, k = subset_sum_small(np.array(amounts, np.int64), target, 3)
+    solutions = [s for s in subset_sum_naive(amounts, target)[1] if len(s) <= 3]
+    assert count == min(len(solutions), 2)
+    if count:
+        chosen = [x for x in (i, j, k) if x >= 0]
+        assert sum(amounts[x] for x in chosen) == target
+
+
+def test_equal_amounts_make_a_combination_ambiguous():
+    # Two invoices of 1300.00: swapping one for the other is a second solution.
+    amounts = np.array([130000, 46203, 71895, 130000] + list(range(1000, 1030)), np.int64)
+    count, _ = find_subsets(amounts, 130000 + 46203 + 71895, max_items=24, max_size=3)
+    assert count == 2
+
+
+def test_prefix_of_oldest_invoices_is_found_beyond_exhaustive_size():
+    amounts = np.arange(1, 41, dtype=np.int64) * 1000 + 7
+    target = int(amounts[:10].sum())
+    count, positions = find_subsets(amounts, target, max_items=24, max_size=3)
+    assert positions == list(range(10)) and count in (1, 2)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_pair_scorer_matches_naive(data):
+    n_pay, n_inv = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 6))
+    pays = [
+        {
+            "amount": data.draw(st.integers(1, 100000)),
+            "date": data.draw(st.integers(19000, 19100)),
+            "customer": data.draw(st.integers(-1, 3)),
+            "family": 0,
+            "name_score": data.draw(st.sampled_from([0.0, 0.8, 0.95, 1.0])),
+            "fee_max": data.draw(st.integers(0, 5000)),
+        }
+        for _ in range(n_pay)
+    ]
+    for p in pays:
+        p["family"] = -1 if p["customer"] < 0 else p["customer"] // 2
+    invoices = []
+    for _ in range(n_inv):
+        customer = data.draw(st.integers(0, 3))
+        issue = data.draw(st.integers(18900, 19100))
+        invoices.append(
+            {
+                "amount": data.draw(st.integers(1, 100000)),
+                "issue": issue,
+                "due": issue + 30,
+                "customer": customer,
+                "family": customer // 2,
+            }
+        )
+    pairs = [(data.draw(st.integers(0, n_pay - 1)), data.draw(st.integers(0, n_inv - 1)),
+              data.draw(st.sampled_from([0.0, 0.8, 0.93, 1.0]))) for _ in range(8)]  # fmt: skip
+    bp = [100, 200, 300]
+
+    def col(rows, key, dtype):
+        return np.array([r[key] for r in rows], dtype)
+
+    relation, features, score = score_pairs(
+        col(pays, "amount", np.int64), col(pays, "date", np.int64), col(pays, "customer", np.int64),
+        col(pays, "family", np.int64), col(pays, "name_score", np.float64),
+        col(invoices, "amount", np.int64), col(invoices, "issue", np.int64),
+        col(invoices, "due", np.int64), col(invoices, "customer", np.int64),
+        col(invoices, "family", np.int64),
+        np.array([p for p, _, _ in pairs], np.int64), np.array([i for _, i, _ in pairs], np.int64),
+        np.array([q for _, _, q in pairs]), col(pays, "fee_max", np.int64), 0.05,
+        np.array(bp, np.int64), 30, WEIGHTS,
+    )  # fmt: skip
+    expected = score_pairs_naive(pays, invoices, pairs, 0.05, bp, 30)
+    for k, (rel, feats, sc) in enumerate(expected):
+        assert relation[k] == rel
+        assert np.allclose(features[k], feats)
+        assert abs(score[k] - sc) < 1e-12
