@@ -58,8 +58,8 @@ _BY_CONTAINER = {container: fmt for fmt, (container, _) in _CONTAINERS.items()}
 _NS_MARK = {CAMT053: b"camt.053.001.", CAMT054: b"camt.054.001."}
 _NS_FORMAT = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.05[34])\.001\.\d+")
 
-_AMOUNT = re.compile(r"\s*(\d{1,18})(?:\.(\d+))?\s*")
-_DATE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})")
+_AMOUNT = re.compile(r"\s*(\d{1,18})(?:\.(\d*))?\s*", re.ASCII)
+_DATE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _POW10 = [10**i for i in range(19)]
 _NOT_PROVIDED = "NOTPROVIDED"
 _MAX_MINOR = 2**63
@@ -116,9 +116,11 @@ _NAMES = (
     "Rsn",
     "AddtlInf",
 )
-# What _tx_parts collects from a TxDtls: elements, and (in _TEXT_PARTS) plain texts.
-_TX_PARTS = ("Refs", "Amt", "TxAmt", "CdtDbtInd", "RltdPties", "RmtInf", "RtrInf", "AddtlTxInf")
-_TEXT_PARTS = frozenset(("CdtDbtInd", "AddtlTxInf"))
+# The children of a TxDtls the loader reads, by slot in a per-transaction list.
+_TX_PARTS = ("Refs", "Amt", "AmtDtls", "CdtDbtInd", "RltdPties", "RmtInf", "RtrInf", "AddtlTxInf")
+_PART_INDEX = {name: i for i, name in enumerate(_TX_PARTS)}
+_REFS, _AMT, _AMTDTLS, _CDI, _PARTIES, _RMT, _RTR, _INFO = range(len(_TX_PARTS))
+_N_PARTS = len(_TX_PARTS)
 
 
 def sniff_camt053(head: bytes) -> bool:
@@ -221,7 +223,11 @@ class _Columns:
 
     def __init__(self) -> None:
         self.data: dict[str, list] = {n: [] for n in PAYMENTS.names if n != "remittance"}
-        self.positions: list[str] = []
+        # The same lists as attributes: the per-payment appends are the hot path.
+        for name, column in self.data.items():
+            setattr(self, name, column)
+        # (statement, entry, transaction) of each payment, 1-based.
+        self.positions: list[tuple[int, int, int]] = []
         self.offsets: list[int] = [0]
         self.lines: dict[str, list] = {n: [] for n in _REMITTANCE_FIELDS}
 
@@ -270,7 +276,7 @@ class _Iso20022Reader:
                 return self._name(child)
         return None
 
-    def _structured(self, strd, currency: str, spath: str) -> None:
+    def _structured(self, strd, currency: str, spath: tuple | str) -> None:
         """Append the remittance lines of one ``Strd`` block.
 
         ``RfrdDocInf/Nb`` (the invoice number) is the line's invoice_ref; without
@@ -304,7 +310,7 @@ class _Iso20022Reader:
                     kind = L.get(sub.tag)
                     if kind is None:
                         continue
-                    where = f"{spath}/RfrdDocAmt/{kind}"
+                    where = (spath, "/RfrdDocAmt/", kind)
                     if kind == "RmtdAmt":
                         paid = self._doc_amount(sub, currency, where)
                     elif kind == "DuePyblAmt":
@@ -322,7 +328,7 @@ class _Iso20022Reader:
                         for part in sub:
                             what = L.get(part.tag)
                             if what == "Amt":
-                                value = self._doc_amount(part, currency, f"{where}/Amt")
+                                value = self._doc_amount(part, currency, (where, "/Amt"))
                             elif what == "CdtDbtInd":
                                 sign = _text(part.text)
                             elif what in ("Rsn", "AddtlInf") and reason is None:
@@ -348,11 +354,11 @@ class _Iso20022Reader:
             lines["adjustment_minor"].append(adjustment if first else None)
             lines["adjustment_reason"].append(reason if first else None)
 
-    def _doc_amount(self, element, currency: str, where: str) -> int | None:
+    def _doc_amount(self, element, currency: str, where: tuple | str) -> int | None:
         value, doc_currency = self._amount(element, where, element)
         return value if doc_currency == currency else None
 
-    def _amount(self, element, where: str, owner) -> tuple[int, str]:
+    def _amount(self, element, where: tuple | str, owner) -> tuple[int, str]:
         if element is None:
             raise _RecordError(where, "Amt", "amount missing", owner.sourceline)
         currency = element.get("Ccy")
@@ -365,13 +371,16 @@ class _Iso20022Reader:
         except ValueError as error:
             raise _RecordError(where, "Amt", str(error), element.sourceline) from None
 
-    def _date(self, holder, name: str, epath: str) -> dt.date | None:
+    def _date(self, holder, name: str, epath: tuple | str) -> dt.date | None:
         if holder is None:
             return None
-        child = next((c for c in holder if self.L.get(c.tag) in ("Dt", "DtTm")), None)
-        text = child.text if child is not None else None
+        text = child = None
+        for candidate in holder:
+            if self.L.get(candidate.tag) in ("Dt", "DtTm"):
+                child, text = candidate, candidate.text
+                break
         if text is None:
-            raise _RecordError(f"{epath}/{name}", name, "date missing", holder.sourceline)
+            raise _RecordError((epath, "/", name), name, "date missing", holder.sourceline)
         cached = self.date_cache.get(text)
         if cached is not None:
             return cached
@@ -382,7 +391,7 @@ class _Iso20022Reader:
             value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             raise _RecordError(
-                f"{epath}/{name}/{self.L[child.tag]}",
+                (epath, "/", name, "/", self.L[child.tag]),
                 name,
                 f"not an ISO date: {text!r}",
                 child.sourceline,
@@ -617,7 +626,16 @@ class _Reader(_Iso20022Reader):
         stmt = self.current if parent is self.current_parent else self._begin_report(parent)
         self.entry_index += 1
         stmt.counts["all"] += 1
-        epath = f"{self.root_path}/{self.report_tag}[{stmt.index}]/Ntry[{self.entry_index}]"
+        epath = (
+            self.root_path,
+            "/",
+            self.report_tag,
+            "[",
+            stmt.index,
+            "]/Ntry[",
+            self.entry_index,
+            "]",
+        )
         start = len(self.cols.positions)
         try:
             self._entry(ntry, stmt, epath)
@@ -629,19 +647,19 @@ class _Reader(_Iso20022Reader):
                 raise LoadError(
                     self.path,
                     error.message,
-                    element=error.element,
+                    element=_join(error.element),
                     field=error.field,
                     line=error.line,
                 ) from None
             self.problems.append(
-                f"{self.path}: line {error.line}, element {error.element},"
+                f"{self.path}: line {error.line}, element {_join(error.element)},"
                 f" field {error.field!r}: {error.message} (entry skipped)"
             )
         ntry.clear(keep_tail=False)
         while ntry.getprevious() is not None:
             del parent[0]
 
-    def _entry(self, ntry, stmt: _Statement, epath: str) -> None:
+    def _entry(self, ntry, stmt: _Statement, epath: tuple) -> None:
         L = self.L
         amount_el = direction = reversal = status_el = booking_el = value_el = None
         entry_ref = ntry_ref = entry_info = None
@@ -670,30 +688,33 @@ class _Reader(_Iso20022Reader):
                 entry_info = child.text
             elif name == "NtryDtls":
                 details.append(child)
-        amount, currency = self._amount(amount_el, f"{epath}/Amt", ntry)
+        amount, currency = self._amount(amount_el, (epath, "/Amt"), ntry)
         direction = _text(direction)
         if direction not in ("CRDT", "DBIT"):
             raise _RecordError(
-                f"{epath}/CdtDbtInd",
+                (epath, "/CdtDbtInd"),
                 "CdtDbtInd",
                 f"expected CRDT or DBIT, found {direction!r}",
                 ntry.sourceline,
             )
-        stmt.counts[direction] += 1
-        stmt.sums["all"] += amount
-        stmt.sums[direction] += amount
+        counts, sums = stmt.counts, stmt.sums
+        counts[direction] += 1
+        sums["all"] += amount
+        sums[direction] += amount
         stmt.currencies.add(currency)
 
-        txs = [
-            (d, t, tx)
-            for d, detail in enumerate(details, 1)
-            for t, tx in enumerate((c for c in detail if L.get(c.tag) == "TxDtls"), 1)
-        ]
+        txs = []
+        for d, detail in enumerate(details, 1):
+            t = 0
+            for tx in detail:
+                if L.get(tx.tag) == "TxDtls":
+                    t += 1
+                    txs.append((d, t, tx))
         units = len(txs) or 1
         if self._status(status_el) != "BOOK":
             self.skipped["not_booked"] += units
             return
-        if _text(reversal) in ("true", "1"):
+        if reversal is not None and _text(reversal) in ("true", "1"):
             self.skipped["reversal"] += units
             return
         if direction == "DBIT":
@@ -704,33 +725,40 @@ class _Reader(_Iso20022Reader):
         value = self._date(value_el, "ValDt", epath) or booking
         if value is None:
             raise _RecordError(
-                f"{epath}/ValDt", "ValDt", "a credit needs a value or booking date", ntry.sourceline
+                (epath, "/ValDt"),
+                "ValDt",
+                "a credit needs a value or booking date",
+                ntry.sourceline,
             )
         entry = (value, booking, _text(entry_ref) or _text(ntry_ref), _text(entry_info))
-        position = f"{stmt.index}.{self.entry_index}"
+        s, n = stmt.index, self.entry_index
         if not txs:
-            self._append(entry, None, amount, currency, f"{position}.1", epath)
+            self._append(entry, None, amount, currency, (s, n, 1), epath)
             return
         single = len(txs) == 1
         credited = 0
         comparable = True
         for number, (d, t, tx) in enumerate(txs, 1):
-            tpath = f"{epath}/NtryDtls[{d}]/TxDtls[{t}]"
-            parts = self._tx_parts(tx)
-            if _text(parts["CdtDbtInd"]) == "DBIT":
+            tpath = (epath, "/NtryDtls[", d, "]/TxDtls[", t, "]")
+            parts = [None] * _N_PARTS
+            for child in tx:
+                index = _PART_INDEX.get(L.get(child.tag))
+                if index is not None:
+                    parts[index] = child
+            if parts[_CDI] is not None and _text(parts[_CDI].text) == "DBIT":
                 self.skipped["debit"] += 1
                 comparable = False  # a mixed batch cannot be summed against the entry
                 continue
-            if parts["RtrInf"] is not None:
+            if parts[_RTR] is not None:
                 self.skipped["return"] += 1
                 comparable = False
                 continue
             if single:
                 tx_amount, tx_currency = amount, currency
             else:
-                amt, where = parts["TxAmt"], f"{tpath}/AmtDtls/TxAmt/Amt"
+                amt, where = self._tx_amount(parts[_AMTDTLS]), (tpath, "/AmtDtls/TxAmt/Amt")
                 if amt is None:
-                    amt, where = parts["Amt"], f"{tpath}/Amt"
+                    amt, where = parts[_AMT], (tpath, "/Amt")
                 if amt is None:
                     raise _RecordError(
                         where,
@@ -741,57 +769,58 @@ class _Reader(_Iso20022Reader):
                 tx_amount, tx_currency = self._amount(amt, where, tx)
                 comparable = comparable and tx_currency == currency
                 credited += tx_amount
-            self._append(entry, parts, tx_amount, tx_currency, f"{position}.{number}", tpath)
+            self._append(entry, parts, tx_amount, tx_currency, (s, n, number), tpath)
         if not single and comparable and credited != amount:
             raise _RecordError(
-                f"{epath}/Amt",
+                (epath, "/Amt"),
                 "Amt",
                 f"entry amount {format_amount(amount, currency)} {currency} differs from the sum"
                 f" of its {len(txs)} transactions {format_amount(credited, currency)}",
                 amount_el.sourceline,
             )
 
-    def _tx_parts(self, tx) -> dict:
-        """The parts of a TxDtls the loader reads, found in one pass over its children."""
+    def _tx_amount(self, details):
+        """``AmtDtls/TxAmt/Amt``, or None."""
+        if details is None:
+            return None
         L = self.L
-        parts = dict.fromkeys(_TX_PARTS)
-        for child in tx:
-            name = L.get(child.tag)
-            if name is None:
-                continue
-            if name == "AmtDtls":
-                for sub in child:
-                    if L.get(sub.tag) == "TxAmt":
-                        parts["TxAmt"] = next((a for a in sub if L.get(a.tag) == "Amt"), None)
-            elif name in _TEXT_PARTS:
-                parts[name] = child.text
-            elif name in _TX_PARTS:
-                parts[name] = child
-        return parts
+        for sub in details:
+            if L.get(sub.tag) == "TxAmt":
+                for amount in sub:
+                    if L.get(amount.tag) == "Amt":
+                        return amount
+        return None
 
     def _append(self, entry, parts, amount, currency, position, tpath) -> None:
         L = self.L
         value, booking, entry_ref, entry_info = entry
         tx_ref = e2e = trace = check = payer = account = reference_text = None
-        lines = self.cols.lines
+        lines = self.lines
         if parts is not None:
-            refs = parts["Refs"]
+            refs = parts[_REFS]
             if refs is not None:
-                found = {}
+                tx_id = instr_id = uetr = None
                 for child in refs:
                     name = L.get(child.tag)
-                    if name is not None:
-                        found[name] = _text(child.text)
-                tx_ref = found.get("AcctSvcrRef")
-                e2e = found.get("EndToEndId")
+                    if name == "AcctSvcrRef":
+                        tx_ref = _text(child.text)
+                    elif name == "EndToEndId":
+                        e2e = _text(child.text)
+                    elif name == "TxId":
+                        tx_id = _text(child.text)
+                    elif name == "InstrId":
+                        instr_id = _text(child.text)
+                    elif name == "UETR":
+                        uetr = _text(child.text)
+                    elif name == "ChqNb":
+                        check = _text(child.text)
                 if e2e == _NOT_PROVIDED:
                     e2e = None
-                trace = found.get("TxId") or found.get("InstrId") or found.get("UETR")
-                check = found.get("ChqNb")
-            parties = parts["RltdPties"]
+                trace = tx_id or instr_id or uetr
+            parties = parts[_PARTIES]
             if parties is not None:
                 payer, account = self._payer(parties)
-            rmt = parts["RmtInf"]
+            rmt = parts[_RMT]
             if rmt is not None:
                 texts = []
                 s = 0
@@ -803,27 +832,27 @@ class _Reader(_Iso20022Reader):
                             texts.append(text)
                     elif name == "Strd":
                         s += 1
-                        self._structured(child, currency, f"{tpath}/RmtInf/Strd[{s}]")
+                        self._structured(child, currency, (tpath, "/RmtInf/Strd[", s, "]"))
                 if texts:
                     reference_text = " ".join(texts)
-            if reference_text is None:
-                reference_text = _text(parts["AddtlTxInf"])
+            if reference_text is None and parts[_INFO] is not None:
+                reference_text = _text(parts[_INFO].text)
         if reference_text is None:
             reference_text = entry_info
-        cols = self.cols.data
-        cols["payment_id"].append(tx_ref or entry_ref or e2e)
-        cols["amount_minor"].append(amount)
-        cols["currency"].append(currency)
-        cols["value_date"].append(value)
-        cols["payer_name"].append(payer)
-        cols["payer_account"].append(account)
-        cols["reference_text"].append(reference_text)
-        cols["booking_date"].append(booking)
-        cols["check_number"].append(check)
-        cols["trace_id"].append(trace)
-        cols["end_to_end_id"].append(e2e)
-        self.cols.positions.append(position)
-        self.cols.offsets.append(len(lines["invoice_ref"]))
+        cols = self.cols
+        cols.payment_id.append(tx_ref or entry_ref or e2e)
+        cols.amount_minor.append(amount)
+        cols.currency.append(currency)
+        cols.value_date.append(value)
+        cols.payer_name.append(payer)
+        cols.payer_account.append(account)
+        cols.reference_text.append(reference_text)
+        cols.booking_date.append(booking)
+        cols.check_number.append(check)
+        cols.trace_id.append(trace)
+        cols.end_to_end_id.append(e2e)
+        cols.positions.append(position)
+        cols.offsets.append(len(lines["invoice_ref"]))
 
     def _payer(self, parties) -> tuple[str | None, str | None]:
         """Debtor name (``Nm`` or v08 ``Pty/Nm``, else the ultimate debtor's) and account."""
@@ -888,14 +917,14 @@ class _Reader(_Iso20022Reader):
             if value is None:
                 if base is None:
                     base = self._file_key()
-                ids[i] = f"{base}#{positions[i]}"
+                ids[i] = f"{base}#{_position(positions[i])}"
         counts = Counter(ids)
         if len(counts) == len(ids):
             return
         taken = set(counts)
         for i, value in enumerate(ids):
             if counts[value] > 1:
-                candidate = f"{value}#{positions[i]}"
+                candidate = f"{value}#{_position(positions[i])}"
                 while candidate in taken:
                     candidate += "'"
                 taken.add(candidate)
@@ -956,15 +985,22 @@ def _minor(text: str, currency: str) -> int:
     exponent = CURRENCY_EXPONENTS.get(currency)
     if exponent is None:
         raise ValueError(f"unknown currency {currency!r}")
-    match = _AMOUNT.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not a decimal amount: {text!r}")
-    whole, fraction = match.groups()
+    whole, dot, fraction = text.partition(".")
+    # Fast path for the usual "1234.56"; anything else goes through the regex.
+    if not (
+        whole.isdigit()
+        and whole.isascii()
+        and len(whole) <= 18
+        and (not dot or (fraction.isdigit() and fraction.isascii()))
+    ):
+        match = _AMOUNT.fullmatch(text)
+        if match is None:
+            raise ValueError(f"not a decimal amount: {text!r}")
+        whole, fraction = match.group(1), match.group(2) or ""
     value = int(whole) * _POW10[exponent]
     if fraction:
         if len(fraction) > exponent:
-            extra = fraction[exponent:]
-            if extra.strip("0"):
+            if fraction[exponent:].strip("0"):
                 raise ValueError(
                     f"{text.strip()!r} has more than {exponent} decimals for {currency}"
                 )
@@ -974,6 +1010,17 @@ def _minor(text: str, currency: str) -> int:
     if value >= _MAX_MINOR:
         raise ValueError(f"{text.strip()!r} is too large")
     return value
+
+
+def _position(position: tuple[int, int, int]) -> str:
+    return ".".join(map(str, position))
+
+
+def _join(parts: object) -> str:
+    """An element path kept as nested tuples of parts (built only when an error needs it)."""
+    if isinstance(parts, tuple):
+        return "".join(_join(p) for p in parts)
+    return str(parts)
 
 
 def _element_path(element) -> str:

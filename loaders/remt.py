@@ -22,7 +22,14 @@ from collections import Counter
 from cashmatch.engine.money import format_amount
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.base import LoadedFile, RemittanceAdvice, RemittanceLine, advices_table
-from cashmatch.loaders.camt import _NAMES, _REMITTANCE_FIELDS, _Iso20022Reader, _RecordError, _text
+from cashmatch.loaders.camt import (
+    _NAMES,
+    _REMITTANCE_FIELDS,
+    _Iso20022Reader,
+    _join,
+    _RecordError,
+    _text,
+)
 from cashmatch.loaders.errors import LoadError
 from cashmatch.loaders.xml_safety import is_encoding_error, local_name, namespace, secure_iterparse
 
@@ -98,12 +105,12 @@ class _RemtReader(_Iso20022Reader):
                     raise LoadError(
                         self.path,
                         error.message,
-                        element=error.element,
+                        element=_join(error.element),
                         field=error.field,
                         line=error.line,
                     ) from None
                 self.problems.append(
-                    f"{self.path}: line {error.line}, element {error.element},"
+                    f"{self.path}: line {error.line}, element {_join(error.element)},"
                     f" field {error.field!r}: {error.message} (advice skipped)"
                 )
             element.clear(keep_tail=False)

@@ -604,6 +604,7 @@ def test_truncated_file_names_the_line(samples_dir):
         ("12,50", "EUR", "Amt", "not a decimal amount"),
         ("abc", "EUR", "Amt", "not a decimal amount"),
         ("-5.00", "EUR", "Amt", "not a decimal amount"),
+        ("１２.00", "EUR", "Amt", "not a decimal amount"),  # fullwidth digits are not ASCII
         ("1.234", "EUR", "Amt", "more than 2 decimals"),
         ("5.00", "", "Ccy", "without a Ccy"),
         ("5.00", "XXX", "Amt", "unknown currency"),
