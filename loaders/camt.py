@@ -38,6 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from cashmatch.engine.money import CURRENCY_EXPONENTS, format_amount
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES, REMITTANCE_LINE
 from cashmatch.loaders.base import LoadedFile
@@ -215,34 +216,55 @@ _REMITTANCE_FIELDS = [f.name for f in REMITTANCE_LINE]
 
 
 class _Columns:
-    """The payments table being built: one Python list per PAYMENTS column.
+    """The payments table being built, flushed to Arrow record batches as it grows.
 
-    Remittance lines are kept flat (one list per struct field plus list
-    offsets) so the nested column is assembled by Arrow in one go.
+    Between flushes each PAYMENTS column is a Python list (the appends are the
+    hot path); remittance lines are kept flat (one list per struct field plus
+    list offsets) so Arrow assembles the nested column in one go. Flushing every
+    ``batch_rows`` payments keeps memory at the size of the Arrow result rather
+    than of millions of Python objects. Payment ids stay in Python until the end,
+    where they are made unique across the whole file.
     """
 
-    def __init__(self) -> None:
-        self.data: dict[str, list] = {n: [] for n in PAYMENTS.names if n != "remittance"}
-        # The same lists as attributes: the per-payment appends are the hot path.
+    _BATCHED = pa.schema(
+        [f for f in PAYMENTS if f.name not in ("payment_id", "source_format", "source_file")]
+    )
+
+    def __init__(self, batch_rows: int = 16_384) -> None:
+        self.batch_rows = batch_rows
+        self.data: dict[str, list] = {f.name: [] for f in self._BATCHED if f.name != "remittance"}
+        # The same lists as attributes, for the appends.
         for name, column in self.data.items():
             setattr(self, name, column)
+        self.payment_id: list[str | None] = []
         # (statement, entry, transaction) of each payment, 1-based.
         self.positions: list[tuple[int, int, int]] = []
         self.offsets: list[int] = [0]
         self.lines: dict[str, list] = {n: [] for n in _REMITTANCE_FIELDS}
+        self.batches: list[pa.RecordBatch] = []
+        self.flushed = 0
 
     def truncate(self, rows: int) -> None:
         """Forget everything from payment ``rows`` on (an entry that failed half-way)."""
+        local = rows - self.flushed
         for column in self.data.values():
-            del column[rows:]
+            del column[local:]
+        del self.payment_id[rows:]
         del self.positions[rows:]
-        del self.offsets[rows + 1 :]
+        del self.offsets[local + 1 :]
         for column in self.lines.values():
             del column[self.offsets[-1] :]
 
-    def table(self) -> pa.Table:
+    def maybe_flush(self) -> None:
+        if len(self.payment_id) - self.flushed >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        rows = len(self.payment_id) - self.flushed
+        if not rows:
+            return
         arrays = []
-        for f in PAYMENTS:
+        for f in self._BATCHED:
             if f.name == "remittance":
                 lines = pa.StructArray.from_arrays(
                     [pa.array(self.lines[n], type=REMITTANCE_LINE.field(n).type)
@@ -253,6 +275,22 @@ class _Columns:
                 arrays.append(pa.ListArray.from_arrays(offsets, lines, type=f.type))
             else:
                 arrays.append(pa.array(self.data[f.name], type=f.type))
+        self.batches.append(pa.RecordBatch.from_arrays(arrays, schema=self._BATCHED))
+        for column in (*self.data.values(), *self.lines.values()):
+            column.clear()
+        self.offsets[:] = [0]
+        self.flushed += rows
+
+    def table(self, source_format: str, source_file: str) -> pa.Table:
+        self.flush()
+        body = pa.Table.from_batches(self.batches, schema=self._BATCHED)
+        n = body.num_rows
+        columns = {
+            "payment_id": pa.array(self.payment_id, type=pa.string()),
+            "source_format": pa.array([source_format] * n, type=pa.string()),
+            "source_file": pa.array([source_file] * n, type=pa.string()),
+        }
+        arrays = [columns[f.name] if f.name in columns else body.column(f.name) for f in PAYMENTS]
         return pa.Table.from_arrays(arrays, schema=PAYMENTS)
 
 
@@ -658,6 +696,7 @@ class _Reader(_Iso20022Reader):
         ntry.clear(keep_tail=False)
         while ntry.getprevious() is not None:
             del parent[0]
+        self.cols.maybe_flush()
 
     def _entry(self, ntry, stmt: _Statement, epath: tuple) -> None:
         L = self.L
@@ -893,24 +932,20 @@ class _Reader(_Iso20022Reader):
     # -- result -------------------------------------------------------------------
 
     def _result(self) -> LoadedFile:
-        cols = self.cols.data
-        n = len(cols["payment_id"])
-        cols["source_format"] = [self.format] * n
-        cols["source_file"] = [self.path] * n
         self._fill_ids()
-        table = self.cols.table()
+        table = self.cols.table(self.format, self.path)
         return LoadedFile(
             format=self.format,
             payments=table,
             advices=REMITTANCE_ADVICES.empty_table(),
             skipped=dict(self.skipped),
             problems=self.problems,
-            summary=self._summary(),
+            summary=self._summary(table),
         )
 
     def _fill_ids(self) -> None:
         """Give every payment an id unique in the file and stable across re-loads."""
-        ids = self.cols.data["payment_id"]
+        ids = self.cols.payment_id
         positions = self.cols.positions
         base = None
         for i, value in enumerate(ids):
@@ -943,23 +978,25 @@ class _Reader(_Iso20022Reader):
                     digest.update(chunk)
         return "camt-" + digest.hexdigest()[:16]
 
-    def _summary(self) -> dict[str, object]:
-        cols = self.cols.data
-        totals: Counter = Counter()
-        for amount, currency in zip(cols["amount_minor"], cols["currency"], strict=True):
-            totals[currency] += amount
-        dates = cols["value_date"]
+    def _summary(self, table: pa.Table) -> dict[str, object]:
+        totals = {
+            row["currency"]: row["amount_minor_sum"]
+            for row in table.group_by("currency").aggregate([("amount_minor", "sum")]).to_pylist()
+        }
+        dates = pc.min_max(table.column("value_date")).as_py()
         return {
             "format": self.format,
             "message_id": self.message_id,
             "statements": [s.ident for s in self.statements],
             "accounts": sorted({s.account for s in self.statements if s.account}),
             "currencies": sorted(totals),
-            "payments": len(dates),
+            "payments": table.num_rows,
             "skipped": dict(self.skipped),
             "problems": len(self.problems),
             "total_credited": {c: format_amount(v, c) for c, v in sorted(totals.items())},
-            "value_date_range": (min(dates).isoformat(), max(dates).isoformat()) if dates else None,
+            "value_date_range": (
+                (dates["min"].isoformat(), dates["max"].isoformat()) if table.num_rows else None
+            ),
         }
 
 

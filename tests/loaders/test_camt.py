@@ -10,6 +10,7 @@ import time
 import pyarrow as pa
 import pytest
 from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders import camt
 from cashmatch.loaders.camt import (
     load_camt,
     load_camt053,
@@ -825,3 +826,23 @@ def test_fuzz_mutated_samples(samples_dir, data):
         position = data.draw(st.integers(0, len(base) - 1))
         base[position] = data.draw(st.sampled_from(list(b"<>/&;\"'0.9AZ \n\x00\xff")))
     _only_load_errors(bytes(base), lenient=data.draw(st.booleans()))
+
+
+def test_flushing_in_small_batches_gives_the_same_table(monkeypatch):
+    """Payments go to Arrow every few rows; a failed entry after a flush is still dropped whole."""
+    entries = "".join(
+        ntry(f"{i}.00", ref=f"R{i}", txs=tx(f"{i - 1}.00", ref=f"R{i}a") + tx("1.00", ref=f"R{i}b"))
+        for i in range(2, 9)
+    )
+    # The second transaction of Ntry[6] is unreadable: its first was already appended.
+    entries = entries.replace(
+        'R7b</AcctSvcrRef></Refs><Amt Ccy="EUR">1.00', 'R7b</AcctSvcrRef></Refs><Amt Ccy="EUR">1.0x'
+    )
+    expected = load_camt053("b.xml", data=doc(entries), lenient=True)
+    original = camt._Columns.__init__
+    monkeypatch.setattr(camt._Columns, "__init__", lambda self: original(self, batch_rows=3))
+    batched = load_camt053("b.xml", data=doc(entries), lenient=True)
+    assert batched.payments.column("amount_minor").num_chunks > 1
+    assert batched.payments.equals(expected.payments)
+    assert batched.payments.num_rows == 12 and len(batched.problems) == 1
+    assert "Ntry[6]" in batched.problems[0]
