@@ -39,14 +39,14 @@ DEFAULT_CURRENCY = "USD"
 # file or the next record; it also ends at a newline when the next line starts
 # with a record code (files that omit the "/"). Any other newline breaks a
 # record in the middle and is removed when the pieces are joined.
-_SEPARATOR = re.compile(
-    r"/[ \t]*(?:(?:\r\n|\n|\r)\s*|\Z|(?=\d\d,))"
-    r"|[ \t]*(?:\r\n|\n|\r)\s*(?=\d\d,)"
-)
+_SEPARATOR = re.compile(r"/[ \t]*(?:[\r\n]\s*|\Z|(?=\d\d,))|[\r\n]\s*(?=\d\d,)")
+# A "/" followed by the next record on the same line.
+_RECORD_AFTER_SLASH = re.compile(r"/[ \t]*\d\d,")
 _SIGNED = re.compile(r"[+-]?\d+\Z")
 _KEYED = re.compile(r"([A-Z][A-Z0-9]{1,4}):\s*(.*)\Z", re.S)
-# Citi-style sub-fields inside one keyed 88 ("OB:111111 BRANCH OB3:BANK NAME").
-_SUBKEY = re.compile(r"\s+([A-Z]{2,3}\d):")
+# Keys whose value carries Citi-style numbered sub-fields of the same key
+# ("OB:111111 BRANCH OB3:BANK NAME", "BO:11111111 BO1:NAME").
+_SUBKEYED = frozenset({"OB", "BO", "BI"})
 
 # Type codes whose customer reference is a check (or lockbox item) number.
 CHECK_TYPE_CODES = frozenset({"115", "116", "118", "175"})
@@ -78,6 +78,11 @@ _STRUCTURED_KEYS = frozenset(
 _FULL_LINE = 80
 _EPOCH = dt.date(1970, 1, 1)
 _FUNDS_TYPES = frozenset({"", "0", "1", "2", "Z", "S", "V", "D"})
+_PLAIN_FUNDS = frozenset({"", "0", "1", "2", "Z"})
+# Keys whose value is remittance text for the payment.
+_TEXT_KEYS = frozenset({"REMI", "PY"})
+_COMMON_KEYS = _STRUCTURED_KEYS | _TEXT_KEYS
+_KINDS: dict[str, str] = {}
 
 
 def type_code_kind(code: str) -> str:
@@ -206,27 +211,47 @@ def _keyed(texts: list[str]) -> tuple[dict[str, str], list[str]]:
     """Split 88 texts into keyed data (first value per key) and remittance text."""
     keys: dict[str, str] = {}
     free: list[str] = []
-    for text in texts:
-        match = _KEYED.match(text.strip())
-        if match is None:
-            free.append(text)
+    for raw in texts:
+        text = raw.strip()
+        key, colon, value = text.partition(":")
+        if key not in _COMMON_KEYS and not (
+            colon
+            and 2 <= len(key) <= 5
+            and key.isascii()
+            and key.isalnum()
+            and key.isupper()
+            and key[0].isalpha()
+        ):
+            if text:
+                free.append(text)
             continue
-        key, value = match.groups()
-        parts = _SUBKEY.split(value)
-        keys.setdefault(key, parts[0].strip())
-        for at in range(1, len(parts) - 1, 2):
-            keys.setdefault(parts[at], parts[at + 1].strip())
+        value = value.strip()
+        if key in _SUBKEYED:
+            parts = re.split(rf"\s+({key}\d):", value)
+            keys.setdefault(key, parts[0].strip())
+            for at in range(1, len(parts) - 1, 2):
+                keys.setdefault(parts[at], parts[at + 1].strip())
+        else:
+            keys.setdefault(key, value)
         if key not in _STRUCTURED_KEYS:
-            free.append(value if key in ("REMI", "PY") else text)
+            if key in _TEXT_KEYS:
+                if value:
+                    free.append(value)
+            else:
+                free.append(text)
     return keys, free
 
 
 def _join_continuations(texts: list[str]) -> list[str]:
-    """Glue 88 pieces that only continue a fixed-width line cut mid-word."""
+    """Glue 88 pieces that only continue a fixed-width line cut mid-word.
+
+    A piece that filled a whole 80-column line was cut by the line length, not
+    by the bank, unless the next piece starts with a key of its own.
+    """
     out: list[str] = []
     glue = False
     for text in texts:
-        if glue and out:
+        if glue and out and _KEYED.match(text.strip()) is None:
             out[-1] += text
         else:
             out.append(text)
@@ -320,6 +345,7 @@ class _Bai2Reader:
         texts: list[str] = []
         file_key = ""
         dates = self.dates
+        simple = self.simple
 
         def flush03() -> None:
             nonlocal pending03, account_total, piece_ends
@@ -333,18 +359,27 @@ class _Bai2Reader:
                 return
             fields, pending16 = pending16, None
             index = pending16_index
-            code = fields[1] if len(fields) > 1 else ""
-            try:
-                kind = type_code_kind(code)
-            except ValueError as error:
-                raise _RecordError(index, str(error), "type_code") from None
-            amount = _amount(fields[2] if len(fields) > 2 else "", index, "amount", signed=False)
-            extra = _funds_extra(fields, 3, index)
-            at = 4 + extra
+            if len(fields) < 4:
+                fields += [""] * (4 - len(fields))
+            code = fields[1]
+            kind = _KINDS.get(code)
+            if kind is None:
+                try:
+                    kind = _KINDS[code] = type_code_kind(code)
+                except ValueError as error:
+                    raise _RecordError(index, str(error), "type_code") from None
+            text_amount = fields[2]
+            if not (text_amount.isdigit() and text_amount.isascii()):
+                raise _RecordError(index, f"not a BAI2 amount: {text_amount!r}", "amount")
+            amount = int(text_amount)
+            funds = fields[3]
             value_day = as_of
-            funds = fields[3] if len(fields) > 3 else ""
-            if funds == "V" and fields[4]:
-                value_day = dates(fields[4], index, "value_date")
+            if funds in _PLAIN_FUNDS:
+                at = 4
+            else:
+                at = 4 + _funds_extra(fields, 3, index)
+                if funds == "V" and len(fields) > 4 and fields[4]:
+                    value_day = dates(fields[4], index, "value_date")
             account_total += amount
             detail_seq += 1
             if kind != "credit":
@@ -356,8 +391,11 @@ class _Bai2Reader:
             keys: dict[str, str] = {}
             pieces = [text] if text else []
             if texts:
-                keys, free = _keyed(_join_continuations(texts))
-                pieces.extend(t.strip() for t in free if t.strip())
+                if max(map(len, texts)) + 3 >= _FULL_LINE:
+                    keys, free = _keyed(_join_continuations(texts))
+                else:
+                    keys, free = _keyed(texts)
+                pieces.extend(free)
             cols = self.cols
             cols.ids.append(bank_ref or f"{file_key}:{account}:{account_ordinal}:{detail_seq}")
             cols.amounts.append(amount)
@@ -383,7 +421,7 @@ class _Bai2Reader:
         for index, record in enumerate(records):
             if not record:
                 continue
-            if "\n" in record or "\r" in record:
+            if not simple and ("\n" in record or "\r" in record):
                 record = record.replace("\r", "").replace("\n", "")
             code = record[:3]
             if code == "88,":
@@ -398,8 +436,10 @@ class _Bai2Reader:
                     continue
                 raise _RecordError(index, "88 continuation record continues nothing", "record_code")
             try:
-                flush03()
-                flush16()
+                if pending03 is not None:
+                    flush03()
+                if pending16 is not None:
+                    flush16()
             except _RecordError as error:
                 if not self.lenient:
                     raise
@@ -570,12 +610,11 @@ class _Bai2Reader:
     # Set by load_bai2 so that errors can name their line.
     text: str = ""
     body_start: int = 0
+    simple: bool = False
 
     def error(self, error: _RecordError) -> LoadError:
-        return LoadError(
-            self.path, error.message, line=_line_of(self.text, self.body_start, error.index),
-            field=error.field,
-        )  # fmt: skip
+        line = _line_of(self.text, self.body_start, error.index, self.simple)
+        return LoadError(self.path, error.message, line=line, field=error.field)
 
 
 def _payer_account(keys: dict[str, str]) -> str | None:
@@ -586,8 +625,28 @@ def _payer_account(keys: dict[str, str]) -> str | None:
     return f"{bank}/{account}" if bank else account
 
 
-def _line_of(text: str, start: int, index: int) -> int:
+def _records(body: str) -> tuple[list[str], bool]:
+    """Cut the file into logical records; True when each line held exactly one.
+
+    Most files put one "/"-terminated record per line: then a plain split on
+    newlines is exact and several times faster than the general separator.
+    """
+    norm = body.replace("\r\n", "\n") if "\r" in body else body
+    if "\r" not in norm and _RECORD_AFTER_SLASH.search(norm) is None:
+        lines = norm.split("\n")
+        terminated = norm.count("/\n") + lines[-1].endswith("/")
+        if terminated == len(lines) - lines.count(""):
+            return [line[:-1] for line in lines], True
+    records = _SEPARATOR.split(body)
+    while records and not records[-1].strip():
+        records.pop()
+    return records, False
+
+
+def _line_of(text: str, start: int, index: int, simple: bool) -> int:
     """1-based line where logical record ``index`` starts (only computed on error)."""
+    if simple:
+        return text.count("\n", 0, start) + index + 1
     pos = start
     body = text[start:]
     for i, match in enumerate(_SEPARATOR.finditer(body)):
@@ -628,9 +687,7 @@ def load_bai2(path: str, *, data: bytes | None = None, lenient: bool = False) ->
         raise LoadError(
             path, "not a BAI2 file: it must start with an 01 record", line=1, field="record_code"
         )
-    records = _SEPARATOR.split(body)
-    while records and not records[-1].strip():
-        records.pop()
+    records, reader.simple = _records(body)
     try:
         reader.read(records)
         for index, message, field in reader.trailer_problems:
