@@ -25,9 +25,13 @@ class MatchConfig:
             days of the invoice's issue date.
         overpay_auto_max_ratio: an over-payment of a quoted invoice is applied
             automatically (the excess kept on account) only when the excess is
-            at most this share of the payment.
+            at most this share of the payment and not itself the amount of
+            another open invoice of the customer.
         max_ref_hits_per_key: a reference key shared by more open invoices than
             this does not discriminate and is ignored.
+        max_typo_hits_per_key: the same for one-deletion keys; sequential
+            numbering makes these shared by dozens of invoices, and every hit is
+            checked at one edit anyway.
         min_digits_key: the shortest digits-only key used to match references.
         min_typo_key: the shortest key matched at one edit of distance.
         subset_max_items: the most invoices of one customer searched
@@ -36,6 +40,10 @@ class MatchConfig:
             to this many invoices are searched.
         subset_window_days: invoices issued more than this many days before the
             payment are left out of combination searches.
+        subset_max_candidates: a combination search looks at no more than this
+            many of a customer's invoices (those due nearest the payment date),
+            so a customer with thousands of open items costs no more than one
+            with hundreds.
         name_fuzzy_cutoff: the least payer-name similarity (0-100) that
             identifies a customer.
         name_fuzzy_margin: and the best match must beat the second by this.
@@ -51,13 +59,15 @@ class MatchConfig:
     fee_max_ratio: float = 0.05
     discount_rates_bp: tuple[int, ...] = (100, 150, 200, 250, 300, 500)
     discount_days: int = 30
-    overpay_auto_max_ratio: float = 0.10
+    overpay_auto_max_ratio: float = 0.05
     max_ref_hits_per_key: int = 20
+    max_typo_hits_per_key: int = 200
     min_digits_key: int = 4
     min_typo_key: int = 6
     subset_max_items: int = 24
     subset_max_combination: int = 4
     subset_window_days: int = 400
+    subset_max_candidates: int = 200
     name_fuzzy_cutoff: float = 88.0
     name_fuzzy_margin: float = 4.0
     name_prefix_min: int = 10

@@ -76,6 +76,11 @@ class Hypothesis:
     confidence: float
     auto: bool = False
     notes: list[str] = field(default_factory=list)
+    # The confidence before any cap: what a rival is judged on.
+    raw_confidence: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.raw_confidence = self.raw_confidence or self.confidence
 
     @property
     def key(self) -> tuple[int, ...]:
@@ -210,10 +215,29 @@ class Decider:
                 conflict = facts.method in STRONG_METHODS
         strong = rows[quality >= _STRONG_REF]
         weak = rows[quality < _STRONG_REF]
+        # When a quoted invoice is open for exactly the amount paid, the other
+        # quoted numbers can only be rivals of equal amount: combination searches
+        # for them are skipped.
+        exact = index.amount[strong] == facts.amount
+        if exact.any():
+            for row in strong[exact]:
+                hyps.append(self.hypothesis(facts, [int(row)], "ref_exact+amount_exact",
+                                            AMOUNT_EXACT, conflict))  # fmt: skip
+            strong = strong[~exact]
+            searching = False
+        else:
+            searching = True
         for family in np.unique(index.family[strong]):
             group = [int(r) for r in strong[index.family[strong] == family]]
+            if not searching:
+                for row in group:
+                    rel = self.relation(facts, int(index.amount[row]), [row])
+                    if rel in (AMOUNT_FEE, AMOUNT_DISCOUNT):
+                        self._single(facts, row, hyps, conflict)
+                continue
+            # With several invoices quoted, a combination must hold all of them.
             for row in group:
-                self._single(facts, row, hyps, conflict)
+                self._single(facts, row, hyps, conflict, complete=len(group) == 1)
             if len(group) > 1:
                 self._group(facts, group, hyps, conflict)
         for row in weak:
@@ -232,7 +256,12 @@ class Decider:
             hyps.append(h)
 
     def _single(
-        self, facts: PaymentFacts, row: int, hyps: list[Hypothesis], conflict: bool
+        self,
+        facts: PaymentFacts,
+        row: int,
+        hyps: list[Hypothesis],
+        conflict: bool,
+        complete: bool = True,
     ) -> None:
         index, config = self.index, self.config
         open_amount = int(index.amount[row])
@@ -252,9 +281,16 @@ class Decider:
                 h.auto = False
             hyps.append(h)
         else:
-            if not self._complete(facts, [row], hyps, conflict):
+            explained = self._complete(facts, [row], hyps, conflict) if complete else 0
+            if explained != 1:
                 h = self.hypothesis(facts, [row], "ref_exact+overpay", rel, conflict)
-                if facts.amount - open_amount > config.overpay_auto_max_ratio * facts.amount:
+                excess = facts.amount - open_amount
+                family = int(index.family[row])
+                if (
+                    excess > config.overpay_auto_max_ratio * facts.amount
+                    or explained == 2
+                    or len(index.amount_rows(family, facts.currency, excess, excess))
+                ):
                     h.confidence = min(h.confidence, self.rule.get("ref+amount_mismatch", 0.6))
                     h.auto = False
                 hyps.append(h)
@@ -271,22 +307,25 @@ class Decider:
         elif rel == AMOUNT_DISCOUNT:
             hyps.append(self.hypothesis(facts, group, "refs_all+discount", rel, conflict))
         elif rel == AMOUNT_OVER:
-            if not self._complete(facts, group, hyps, conflict):
+            if self._complete(facts, group, hyps, conflict) != 1:
                 hyps.append(self.hypothesis(facts, group, "ref+amount_mismatch", rel, conflict))
         else:
             # Some quoted numbers are not what was paid (a PO number that looks
             # like another invoice's, an invoice paid earlier): which of them add up?
             amounts = np.array([index.amount[r] for r in group], np.int64)
-            count, positions = find_subsets(amounts, facts.amount, config.subset_max_items,
-                                            config.subset_max_combination)  # fmt: skip
-            if count == 1 and len(positions) > 1:
+            count, positions, proven = find_subsets(
+                amounts, facts.amount, config.subset_max_items, config.subset_max_combination
+            )
+            if count == 1 and proven and len(positions) > 1:
                 rows = [group[k] for k in positions]
                 hyps.append(self.hypothesis(facts, rows, "ref+subset_sum", AMOUNT_EXACT, conflict))
             else:
                 hyps.append(self.hypothesis(facts, group, "ref+amount_mismatch", rel, conflict))
 
-    def _candidates_for_search(self, facts: PaymentFacts, family: int, limit: int,
-                               exclude: list[int]) -> np.ndarray:  # fmt: skip
+    def _candidates_for_search(
+        self, facts: PaymentFacts, family: int, limit: int, exclude: list[int]
+    ) -> tuple[np.ndarray, bool]:
+        """A family's invoices that may be part of a combination, and whether the pool was cut."""
         index, config = self.index, self.config
         rows = index.family_rows(family, facts.currency)
         amounts = index.amount[rows]
@@ -296,22 +335,33 @@ class Decider:
         rows = rows[ok]
         if exclude:
             rows = rows[~np.isin(rows, exclude)]
-        return rows
+        if len(rows) <= config.subset_max_candidates:
+            return rows, False
+        nearest = np.argsort(np.abs(index.due[rows] - facts.value_date), kind="stable")
+        rows = np.sort(rows[nearest[: config.subset_max_candidates]])
+        return rows[np.argsort(index.due[rows], kind="stable")], True
 
     def _complete(self, facts: PaymentFacts, quoted: list[int], hyps: list[Hypothesis],
-                  conflict: bool) -> bool:  # fmt: skip
-        """Quoted invoices pay less than the payment: do unquoted ones of the customer make up the rest?"""
+                  conflict: bool) -> int:  # fmt: skip
+        """Quoted invoices pay less than the payment: do unquoted ones of the customer make up the rest?
+
+        Returns:
+            How many combinations make up the rest: 0, 1 (added as a hypothesis) or 2 (several).
+        """
         index, config = self.index, self.config
         rest = facts.amount - int(sum(int(index.amount[r]) for r in quoted))
         family = int(index.family[quoted[0]])
-        rows = self._candidates_for_search(facts, family, rest, quoted)
-        count, positions = find_subsets(index.amount[rows], rest, config.subset_max_items,
-                                        config.subset_max_combination)  # fmt: skip
+        rows, cut = self._candidates_for_search(facts, family, rest, quoted)
+        count, positions, proven = find_subsets(
+            index.amount[rows], rest, config.subset_max_items, config.subset_max_combination
+        )
         if count != 1:
-            return False
+            return count
         chosen = quoted + [int(rows[k]) for k in positions]
-        hyps.append(self.hypothesis(facts, chosen, "ref+subset_sum", AMOUNT_EXACT, conflict))
-        return True
+        h = self.hypothesis(facts, chosen, "ref+subset_sum", AMOUNT_EXACT, conflict)
+        self._unproven(h, proven and not cut)
+        hyps.append(h)
+        return 1
 
     def _from_customer(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
         index, config = self.index, self.config
@@ -327,14 +377,16 @@ class Decider:
             oldest = int(exact[np.argmin(index.due[exact])])
             hyps.append(self.hypothesis(facts, [oldest], "customer+amount_ambiguous", AMOUNT_EXACT))
             return
-        rows = self._candidates_for_search(facts, facts.family, facts.amount, [])
-        count, positions = find_subsets(index.amount[rows], facts.amount,
-                                        config.subset_max_items, config.subset_max_combination)  # fmt: skip
+        rows, cut = self._candidates_for_search(facts, facts.family, facts.amount, [])
+        count, positions, proven = find_subsets(
+            index.amount[rows], facts.amount, config.subset_max_items, config.subset_max_combination
+        )
         if count >= 1:
             chosen = [int(rows[k]) for k in positions]
             reason = "customer+subset_sum" if count == 1 else "customer+subset_ambiguous"
             h = self.hypothesis(facts, chosen, reason, AMOUNT_EXACT)
             self._weak_identity(facts, h, strong)
+            self._unproven(h, proven and not cut)
             hyps.append(h)
             return
         # Short payments without a reference: a person decides between fee,
@@ -349,6 +401,13 @@ class Decider:
             reason = {AMOUNT_FEE: "customer+fee_shortpay", AMOUNT_DISCOUNT: "customer+discount"}
             if rel in reason:
                 hyps.append(self.hypothesis(facts, [row], reason[rel], rel))
+
+    def _unproven(self, h: Hypothesis, proven: bool) -> None:
+        """A combination found in part of the pool may have a twin outside it: suggest it."""
+        if not proven:
+            h.auto = False
+            h.confidence = min(h.confidence, SUGGESTION_CAP)
+            h.notes.append("search_not_exhaustive")
 
     def _weak_identity(self, facts: PaymentFacts, h: Hypothesis, strong: bool) -> None:
         if not strong:
@@ -375,7 +434,8 @@ class Decider:
             return ranked
         top = ranked[0]
         top.auto = top.auto and top.confidence >= self.config.auto_threshold
-        if len(ranked) > 1 and ranked[1].confidence >= top.confidence - AMBIGUITY_MARGIN:
+        rival = max((h.raw_confidence for h in ranked[1:]), default=0.0)
+        if rival >= top.confidence - AMBIGUITY_MARGIN:
             if top.auto:
                 top.notes.append("rival_hypothesis")
             top.auto = False

@@ -212,6 +212,7 @@ def find_references(
     digits = keys["digits"]
     ok = all_rows[_valid(digits, config.min_typo_key)]
     typo_p, typo_i = [], []
+    limit = config.max_typo_hits_per_key
     query_of, rows = index.typo.lookup(hash_strings(digits)[ok], limit)
     typo_p.append(ok[query_of])
     typo_i.append(rows)

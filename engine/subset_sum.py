@@ -126,33 +126,44 @@ def find_subsets(amounts: np.ndarray, target: int, max_items: int, max_size: int
             plus the oldest-first prefix.
 
     Returns:
-        (count, positions): count 0, 1 or 2 (two or more solutions), and the
-        positions of one solution.
+        (count, positions, proven): count 0, 1 or 2 (two or more solutions),
+        the positions of one solution, and whether a unique solution is proven
+        unique: true for an exhaustive search and for the oldest-first prefix,
+        false when only small combinations of a large pool were tried (another
+        combination may fit as well, unseen).
 
     Example:
         >>> find_subsets(np.array([500, 300, 250, 125]), 625, 24, 3)
-        (1, [0, 3])
+        (1, [0, 3], True)
         >>> find_subsets(np.array([100, 200, 300]), 300, 24, 3)[0]
         2
     """
     amounts = np.ascontiguousarray(amounts, dtype=np.int64)
     n = len(amounts)
     if n == 0:
-        return 0, []
+        return 0, [], True
     if n <= max_items:
         count, mask = subset_sum_exhaustive(amounts, np.int64(target))
-        return int(count), [i for i in range(n) if (int(mask) >> i) & 1]
+        return int(count), [i for i in range(n) if (int(mask) >> i) & 1], True
     count, i, j, k = subset_sum_small(amounts, np.int64(target), min(max_size, 3))
     positions = [int(x) for x in (i, j, k) if x >= 0]
     prefix = np.cumsum(amounts)
     hit = np.flatnonzero(prefix == target)
     if len(hit):
+        # "Everything due so far" is what customers pay; n prefixes cannot
+        # collide by chance the way millions of combinations can.
         prefix_positions = list(range(int(hit[0]) + 1))
+        # An invoice inside the prefix and one outside it of the same amount can
+        # be swapped: then which ones were paid is not known.
+        inside, outside = set(amounts[: hit[0] + 1].tolist()), set(amounts[hit[0] + 1 :].tolist())
+        if inside & outside:
+            return 2, prefix_positions, False
         if count == 0:
-            return 1, prefix_positions
+            return 1, prefix_positions, True
         if sorted(positions) != prefix_positions:
-            return 2, positions
-    return int(count), sorted(positions)
+            return 2, positions, False
+        return 1, prefix_positions, True
+    return int(count), sorted(positions), False
 
 
 def subset_sum_naive(amounts: list[int], target: int) -> tuple[int, list[list[int]]]:

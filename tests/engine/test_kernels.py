@@ -44,7 +44,8 @@ amount_lists = st.lists(st.integers(1, 60), min_size=1, max_size=12)
 @settings(max_examples=300, deadline=None)
 @given(amount_lists, st.integers(1, 200))
 def test_exhaustive_subset_sum_counts_like_brute_force(amounts, target):
-    count, positions = find_subsets(np.array(amounts), target, max_items=24, max_size=3)
+    count, positions, proven = find_subsets(np.array(amounts), target, max_items=24, max_size=3)
+    assert proven
     expected_count, solutions = subset_sum_naive(amounts, target)
     assert count == expected_count
     if count == 1:
@@ -67,15 +68,15 @@ def test_small_combination_search_counts_like_brute_force(amounts, target):
 def test_equal_amounts_make_a_combination_ambiguous():
     # Two invoices of 1300.00: swapping one for the other is a second solution.
     amounts = np.array([130000, 46203, 71895, 130000] + list(range(1000, 1030)), np.int64)
-    count, _ = find_subsets(amounts, 130000 + 46203 + 71895, max_items=24, max_size=3)
+    count, _, _ = find_subsets(amounts, 130000 + 46203 + 71895, max_items=24, max_size=3)
     assert count == 2
 
 
 def test_prefix_of_oldest_invoices_is_found_beyond_exhaustive_size():
     amounts = np.arange(1, 41, dtype=np.int64) * 1000 + 7
     target = int(amounts[:10].sum())
-    count, positions = find_subsets(amounts, target, max_items=24, max_size=3)
-    assert positions == list(range(10)) and count in (1, 2)
+    count, positions, proven = find_subsets(amounts, target, max_items=24, max_size=3)
+    assert positions == list(range(10)) and count == 1 and proven
 
 
 @settings(max_examples=100, deadline=None)
