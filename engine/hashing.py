@@ -67,7 +67,9 @@ def _hash_deletions(offsets, data, min_len):
 def hash_strings(strings: pa.Array) -> np.ndarray:
     """FNV-1a 64-bit hash of each string's UTF-8 bytes (nulls hash as empty)."""
     offsets, data = _buffers(strings.fill_null(""))
-    return _hash_all(offsets, data)
+    # FNV wraps around 2**64 by design; without the JIT numpy would warn.
+    with np.errstate(over="ignore"):
+        return _hash_all(offsets, data)
 
 
 def hash_deletions(strings: pa.Array, min_len: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +79,8 @@ def hash_deletions(strings: pa.Array, min_len: int) -> tuple[np.ndarray, np.ndar
         (hashes, owner): ``owner[k]`` is the index of the string ``hashes[k]`` came from.
     """
     offsets, data = _buffers(strings.fill_null(""))
-    return _hash_deletions(offsets, data, min_len)
+    with np.errstate(over="ignore"):
+        return _hash_deletions(offsets, data, min_len)
 
 
 def hash_strings_naive(strings: list[str], skip: int = -1) -> np.ndarray:
