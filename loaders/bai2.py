@@ -38,10 +38,12 @@ DEFAULT_CURRENCY = "USD"
 # A record ends at "/" when what follows is the end of the line, the end of the
 # file or the next record; it also ends at a newline when the next line starts
 # with a record code (files that omit the "/"). Any other newline breaks a
-# record in the middle and is removed when the pieces are joined.
-_SEPARATOR = re.compile(r"/[ \t]*(?:[\r\n]\s*|\Z|(?=\d\d,))|[\r\n]\s*(?=\d\d,)")
+# record in the middle and is removed when the pieces are joined. Only the
+# record codes of BAI2 count, so that a text like "INV/15, PART" stays whole.
+_CODE = r"(?:0[123]|16|49|88|9[89]),"
+_SEPARATOR = re.compile(rf"/[ \t]*(?:[\r\n]\s*|\Z|(?={_CODE}))|[\r\n]\s*(?={_CODE})")
 # A "/" followed by the next record on the same line.
-_RECORD_AFTER_SLASH = re.compile(r"/[ \t]*\d\d,")
+_RECORD_AFTER_SLASH = re.compile(rf"/[ \t]*{_CODE}")
 _SIGNED = re.compile(r"[+-]?\d+\Z")
 _KEYED = re.compile(r"([A-Z][A-Z0-9]{1,4}):\s*(.*)\Z", re.S)
 # Keys whose value carries Citi-style numbered sub-fields of the same key
@@ -577,6 +579,13 @@ class _Bai2Reader:
                     )
                 state = "done"
             else:
+                # Counted where it stands: the bank's trailers count every record.
+                if state == "account":
+                    account_records += 1
+                elif state == "group":
+                    group_records += 1
+                else:
+                    file_records += 1
                 error = _RecordError(index, f"unknown record type {record[:2]!r}", "record_code")
                 if not self.lenient or state in ("start", "done"):
                     raise error

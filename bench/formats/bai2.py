@@ -31,7 +31,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 # A "/" followed by a record code would end the record early when read back.
-_UNSAFE = re.compile(r"/\s*\d\d,")
+_UNSAFE = re.compile(r"/\s*(?:0[123]|16|49|88|9[89]),")
 
 
 def _yymmdd(day: dt.date) -> str:
