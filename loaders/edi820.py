@@ -122,6 +122,12 @@ def x12_minor(text: str, exponent: int, field: str) -> int:
         50
     """
     whole, _, fraction = text.partition(".")
+    # Fast path for the usual shape: unsigned digits with at most `exponent` decimals.
+    if len(fraction) <= exponent and whole.isdigit() and whole.isascii() and len(whole) <= 15:
+        if not fraction:
+            return int(whole) * 10**exponent
+        if fraction.isdigit() and fraction.isascii():
+            return int(whole) * 10**exponent + int(fraction) * 10 ** (exponent - len(fraction))
     sign = whole[:1]
     if sign in ("-", "+"):
         whole = whole[1:]
@@ -159,6 +165,8 @@ def _date(text: str, field: str) -> dt.date:
 
 def _same_control(a: str, b: str) -> bool:
     # Control numbers are numeric: "0001203" and "000001203" are the same number.
+    if a == b:
+        return True
     if a.isdigit() and b.isdigit():
         return int(a) == int(b)
     return a == b

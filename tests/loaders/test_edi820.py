@@ -208,6 +208,12 @@ def test_amounts_in_x12_notation():
     assert x12_minor("0.125", 3, "RMR04") == 125
 
 
+@pytest.mark.parametrize("bad", ["1.2.3", "１２", "1e5", "1.234", "+-1", ".", "-", "1,50", "12 3"])
+def test_bad_x12_numbers_are_rejected(bad):
+    error = error_of(x12(tx_body(detail=("ENT*1", f"RMR*IV*INV-1*PI*{bad}"))))
+    assert error.field == "RMR04"
+
+
 def test_several_transaction_sets_give_several_advices_with_distinct_ids():
     loaded = load(x12(tx_body("10", "T-A"), tx_body("20.5", "T-B"), tx_body(".75", "T-C")))
     advices = loaded.advices.to_pylist()
