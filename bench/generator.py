@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-
 from cashmatch.engine.money import currency_exponent
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS, PAYMENTS
 
@@ -38,23 +37,137 @@ CASES = {
     "unmatchable": 0.07,
 }
 
-_FIRST = ("Acme Northwind Blue River Alpine Summit Pioneer Harbor Granite Silver Oak Maple "
-          "Falcon Atlas Orion Vertex Crescent Redwood Cobalt Evergreen Sterling Meridian Apex "
-          "Horizon Liberty Beacon Keystone Riverside Lakeside Highland Coastal Golden Iron Nova "
-          "Polaris Zenith Aurora Cedar Willow Emerald Sapphire Titan Vanguard Unity Prime Delta "
-          "Sierra Boreal Lumen Quantum Stellar Bright Clear Swift").split()  # fmt: skip
-_SECOND = ("Precision Industrial Logistics Foods Medical Software Chemicals Packaging Textiles "
-           "Electronics Construction Consulting Automotive Energy Pharma Retail Marine Aerospace "
-           "Furniture Printing Plastics Metals Paper Agri Dental Optical Security Media Travel "
-           "Beverage Hardware Lighting Water Solar Rail").split()  # fmt: skip
-_THIRD = ("Supplies Systems Technologies Services Solutions International Manufacturing "
-          "Distribution Holdings Group Brothers Partners Associates Trading Works Labs "
-          "Enterprises Products Company").split()  # fmt: skip
+_FIRST = [
+    "Acme",
+    "Northwind",
+    "Blue",
+    "River",
+    "Alpine",
+    "Summit",
+    "Pioneer",
+    "Harbor",
+    "Granite",
+    "Silver",
+    "Oak",
+    "Maple",
+    "Falcon",
+    "Atlas",
+    "Orion",
+    "Vertex",
+    "Crescent",
+    "Redwood",
+    "Cobalt",
+    "Evergreen",
+    "Sterling",
+    "Meridian",
+    "Apex",
+    "Horizon",
+    "Liberty",
+    "Beacon",
+    "Keystone",
+    "Riverside",
+    "Lakeside",
+    "Highland",
+    "Coastal",
+    "Golden",
+    "Iron",
+    "Nova",
+    "Polaris",
+    "Zenith",
+    "Aurora",
+    "Cedar",
+    "Willow",
+    "Emerald",
+    "Sapphire",
+    "Titan",
+    "Vanguard",
+    "Unity",
+    "Prime",
+    "Delta",
+    "Sierra",
+    "Boreal",
+    "Lumen",
+    "Quantum",
+    "Stellar",
+    "Bright",
+    "Clear",
+    "Swift",
+]
+_SECOND = [
+    "Precision",
+    "Industrial",
+    "Logistics",
+    "Foods",
+    "Medical",
+    "Software",
+    "Chemicals",
+    "Packaging",
+    "Textiles",
+    "Electronics",
+    "Construction",
+    "Consulting",
+    "Automotive",
+    "Energy",
+    "Pharma",
+    "Retail",
+    "Marine",
+    "Aerospace",
+    "Furniture",
+    "Printing",
+    "Plastics",
+    "Metals",
+    "Paper",
+    "Agri",
+    "Dental",
+    "Optical",
+    "Security",
+    "Media",
+    "Travel",
+    "Beverage",
+    "Hardware",
+    "Lighting",
+    "Water",
+    "Solar",
+    "Rail",
+]
+_THIRD = [
+    "Supplies",
+    "Systems",
+    "Technologies",
+    "Services",
+    "Solutions",
+    "International",
+    "Manufacturing",
+    "Distribution",
+    "Holdings",
+    "Group",
+    "Brothers",
+    "Partners",
+    "Associates",
+    "Trading",
+    "Works",
+    "Labs",
+    "Enterprises",
+    "Products",
+    "Company",
+]
 _LEGAL = ("GmbH", "SA", "SAS", "Ltd", "Inc", "LLC", "BV", "AG", "SARL", "S.p.A.", "Oy", "plc")
-_BANK_ABBR = {"International": "INTL", "Manufacturing": "MFG", "Technologies": "TECH",
-              "Services": "SVCS", "Distribution": "DIST", "Industrial": "IND", "Company": "CO",
-              "Brothers": "BROS", "Associates": "ASSOC", "Enterprises": "ENT",
-              "Holdings": "HLDGS", "Systems": "SYS", "Solutions": "SOL", "Products": "PROD"}  # fmt: skip
+_BANK_ABBR = {
+    "International": "INTL",
+    "Manufacturing": "MFG",
+    "Technologies": "TECH",
+    "Services": "SVCS",
+    "Distribution": "DIST",
+    "Industrial": "IND",
+    "Company": "CO",
+    "Brothers": "BROS",
+    "Associates": "ASSOC",
+    "Enterprises": "ENT",
+    "Holdings": "HLDGS",
+    "Systems": "SYS",
+    "Solutions": "SOL",
+    "Products": "PROD",
+}
 _CURRENCIES = (("EUR", 0.8), ("USD", 0.1), ("GBP", 0.05), ("CHF", 0.03), ("JPY", 0.02))
 _FEES_MAJOR = (5, 7.5, 10, 12.5, 15, 20, 25)
 _DISCOUNT_BP = (200, 300, 100)
@@ -161,10 +274,15 @@ class _Gen:
             f"FA24{k:05d}" if b else f"INV-2024-{k:06d}" for k, b in zip(range(1, n + 1), series_b)
         ]
         self.inv_po = [
-            (f"4500{rng.integers(0, 10**6):06d}" if rng.random() < 0.5 else
-             f"PO-{rng.integers(0, 10**5):05d}") if rng.random() < 0.4 else None
+            (
+                f"4500{rng.integers(0, 10**6):06d}"
+                if rng.random() < 0.5
+                else f"PO-{rng.integers(0, 10**5):05d}"
+            )
+            if rng.random() < 0.4
+            else None
             for _ in range(n)
-        ]  # fmt: skip
+        ]
         self.inv_open = np.ones(n, bool)
         self.by_customer: dict[int, list[int]] = {}
         for i, c in enumerate(self.inv_customer):
@@ -208,8 +326,11 @@ class _Gen:
             ), kind
         if kind == "ocr":
             digits = [k for k, ch in enumerate(number) if ch in "015"]
-            inner = [k for k in digits if 0 < k < len(number) - 1
-                     and number[k - 1].isdigit() and number[k + 1].isdigit()]  # fmt: skip
+            inner = [
+                k
+                for k in digits
+                if 0 < k < len(number) - 1 and number[k - 1].isdigit() and number[k + 1].isdigit()
+            ]
             if not inner:
                 return number.replace("-", ""), "separator"
             k = int(rng.choice(inner))
@@ -238,11 +359,23 @@ class _Gen:
     def text(self, refs: list[str], customer: int | None) -> str:
         rng = self.rng
         joined = (", " if rng.random() < 0.6 else " ").join(refs)
-        template = rng.choice([
-            "{r}", "{r}", "PAYMENT {r}", "Invoice {r}", "INV {r} THANK YOU", "Facture {r}",
-            "Rechnung {r}", "{r} / PO {po}", "Ref {r} Kd-Nr {cust}", "{r} {date}",
-            "SETTLEMENT OF {r}", "/INV/{r}", "{cust} {r}",
-        ])  # fmt: skip
+        template = rng.choice(
+            [
+                "{r}",
+                "{r}",
+                "PAYMENT {r}",
+                "Invoice {r}",
+                "INV {r} THANK YOU",
+                "Facture {r}",
+                "Rechnung {r}",
+                "{r} / PO {po}",
+                "Ref {r} Kd-Nr {cust}",
+                "{r} {date}",
+                "SETTLEMENT OF {r}",
+                "/INV/{r}",
+                "{cust} {r}",
+            ]
+        )
         po = f"4500{rng.integers(0, 10**6):06d}"
         cust = (
             f"{rng.integers(10000, 99999)}" if customer is None else self.customer_ids[customer][1:]
@@ -312,8 +445,16 @@ class _Gen:
             i, c = got
             name, account = self.payer(c)
             amt = self.inv_amount[i]
-            self._emit("single_exact_ref", amt, self.inv_currency[i], self.value_date([i]), name,
-                       account, self.text([self.inv_number[i]], c), [(i, amt)])  # fmt: skip
+            self._emit(
+                "single_exact_ref",
+                amt,
+                self.inv_currency[i],
+                self.value_date([i]),
+                name,
+                account,
+                self.text([self.inv_number[i]], c),
+                [(i, amt)],
+            )
 
     def _case_single_noisy_ref(self):
         got = self._single("single_noisy_ref")
@@ -322,8 +463,17 @@ class _Gen:
             name, account = self.payer(c)
             ref, kind = self.noisy(self.inv_number[i])
             amt = self.inv_amount[i]
-            self._emit("single_noisy_ref", amt, self.inv_currency[i], self.value_date([i]), name,
-                       account, self.text([ref], c), [(i, amt)], kind)  # fmt: skip
+            self._emit(
+                "single_noisy_ref",
+                amt,
+                self.inv_currency[i],
+                self.value_date([i]),
+                name,
+                account,
+                self.text([ref], c),
+                [(i, amt)],
+                kind,
+            )
 
     def _case_multi_invoice(self):
         rng = self.rng
@@ -347,9 +497,17 @@ class _Gen:
         name, account = self.payer(c)
         total = int(sum(self.inv_amount[i] for i in chosen))
         text = self.text(refs, c) if refs else rng.choice(["PAYMENT", "SUPPLIER PAYMENT", ""])
-        self._emit("multi_invoice", total, self.inv_currency[chosen[0]], self.value_date(chosen),
-                   name, account, text, [(i, self.inv_amount[i]) for i in chosen],
-                   f"{mode}_{'small' if k <= 5 else 'large'}")  # fmt: skip
+        self._emit(
+            "multi_invoice",
+            total,
+            self.inv_currency[chosen[0]],
+            self.value_date(chosen),
+            name,
+            account,
+            text,
+            [(i, self.inv_amount[i]) for i in chosen],
+            f"{mode}_{'small' if k <= 5 else 'large'}",
+        )
 
     def _case_no_reference(self):
         got = self._single("no_reference")
@@ -358,8 +516,16 @@ class _Gen:
             name, account = self.payer(c)
             text = self.rng.choice(["", "PAYMENT", "TRANSFER", "SEPA CREDIT TRANSFER", "OCTOBER"])
             amt = self.inv_amount[i]
-            self._emit("no_reference", amt, self.inv_currency[i], self.value_date([i]), name,
-                       account, text, [(i, amt)])  # fmt: skip
+            self._emit(
+                "no_reference",
+                amt,
+                self.inv_currency[i],
+                self.value_date([i]),
+                name,
+                account,
+                text,
+                [(i, amt)],
+            )
 
     def _short(self, case):
         got = self._single(case)
@@ -381,8 +547,16 @@ class _Gen:
             date = int(min(self.epoch_today, self.inv_issue[i] + self.rng.integers(2, 11)))
         else:
             pay = int(amt * self.rng.uniform(0.3, 0.7))
-        self._emit(case, pay, self.inv_currency[i], date, name, account,
-                   self.text([self.inv_number[i]], c), [(i, pay)])  # fmt: skip
+        self._emit(
+            case,
+            pay,
+            self.inv_currency[i],
+            date,
+            name,
+            account,
+            self.text([self.inv_number[i]], c),
+            [(i, pay)],
+        )
 
     def _case_fee_shortpay(self):
         self._short("fee_shortpay")
@@ -400,8 +574,16 @@ class _Gen:
             name, account = self.payer(c)
             amt = int(self.inv_amount[i])
             extra = max(1, int(amt * self.rng.uniform(0.001, 0.05)))
-            self._emit("overpay", amt + extra, self.inv_currency[i], self.value_date([i]), name,
-                       account, self.text([self.inv_number[i]], c), [(i, amt)])  # fmt: skip
+            self._emit(
+                "overpay",
+                amt + extra,
+                self.inv_currency[i],
+                self.value_date([i]),
+                name,
+                account,
+                self.text([self.inv_number[i]], c),
+                [(i, amt)],
+            )
 
     def _case_parent_pays(self):
         children = [k for k, p in enumerate(self.parent) if p is not None]
@@ -416,8 +598,17 @@ class _Gen:
         amt = self.inv_amount[i]
         with_ref = self.rng.random() < 0.7
         text = self.text([self.inv_number[i]], None) if with_ref else "PAYMENT"
-        self._emit("parent_pays", amt, self.inv_currency[i], self.value_date([i]), name, account,
-                   text, [(i, amt)], "ref" if with_ref else "noref")  # fmt: skip
+        self._emit(
+            "parent_pays",
+            amt,
+            self.inv_currency[i],
+            self.value_date([i]),
+            name,
+            account,
+            text,
+            [(i, amt)],
+            "ref" if with_ref else "noref",
+        )
 
     def _case_duplicate(self):
         got = self._single("duplicate")
@@ -427,11 +618,21 @@ class _Gen:
             amt = self.inv_amount[i]
             date = self.value_date([i])
             text = self.text([self.inv_number[i]], c)
-            self._emit("duplicate", amt, self.inv_currency[i], date, name, account, text, [(i, amt)],
-                       "first")  # fmt: skip
+            self._emit(
+                "duplicate",
+                amt,
+                self.inv_currency[i],
+                date,
+                name,
+                account,
+                text,
+                [(i, amt)],
+                "first",
+            )
             later = min(self.epoch_today, date + int(self.rng.integers(0, 5)))
-            self._emit("duplicate", amt, self.inv_currency[i], later, name, account, text, [],
-                       "second")  # fmt: skip
+            self._emit(
+                "duplicate", amt, self.inv_currency[i], later, name, account, text, [], "second"
+            )
 
     def _case_unmatchable(self):
         rng = self.rng
@@ -494,8 +695,9 @@ class _Gen:
                 "amount_applied_minor": pa.array([t[2] for t in self.truth], pa.int64()),
             }
         )
-        cases = pa.table({"payment_id": [c[0] for c in self.case_rows],
-                          "case": [c[1] for c in self.case_rows]})  # fmt: skip
+        cases = pa.table(
+            {"payment_id": [c[0] for c in self.case_rows], "case": [c[1] for c in self.case_rows]}
+        )
         return Dataset(customers, open_items, payments, truth, cases, self.as_of)
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from cashmatch.loaders.tabular import to_file_columns, write_table_atomically
 
 from bench.generator import Dataset, generate
-from cashmatch.loaders.tabular import to_file_columns, write_table_atomically
 
 
 def write_dataset(data: Dataset, out: Path) -> None:
@@ -28,9 +28,19 @@ def write_dataset(data: Dataset, out: Path) -> None:
         "parent_customer_id": customers["parent_customer_id"],
     }
     write_table_atomically(pa.table(flat), out / "customers.csv")
-    payments = to_file_columns(data.payments.select(
-        ["payment_id", "amount_minor", "currency", "value_date", "payer_name", "payer_account",
-         "reference_text"]))  # fmt: skip
+    payments = to_file_columns(
+        data.payments.select(
+            [
+                "payment_id",
+                "amount_minor",
+                "currency",
+                "value_date",
+                "payer_name",
+                "payer_account",
+                "reference_text",
+            ]
+        )
+    )
     write_table_atomically(payments, out / "payments.csv")
     truth = data.truth.join(data.payments.select(["payment_id", "currency"]), "payment_id")
     write_table_atomically(to_file_columns(truth.sort_by("payment_id")), out / "truth.csv")

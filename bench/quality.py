@@ -19,9 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pyarrow as pa
+from cashmatch.engine import MatchConfig, build_index, match_payments
 
 from bench.generator import Dataset, generate
-from cashmatch.engine import MatchConfig, build_index, match_payments
 
 
 @dataclass
@@ -84,8 +84,10 @@ def report(quality: dict[str, CaseQuality]) -> str:
         rate = f"{q.auto_rate:.1%}" if q.matchable else "-"
         precision = f"{q.precision:.2%}" if q.auto else "-"
         name = f"**{key}**" if key == "all" else ("&nbsp;&nbsp;" + key if ":" in key else key)
-        lines.append(f"| {name} | {q.payments} | {q.matchable} | {q.auto} | {rate} | {precision} | "
-                     f"{q.suggested_correct} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {q.payments} | {q.matchable} | {q.auto} | {rate} | {precision} | "
+            f"{q.suggested_correct} |"
+        )
     return "\n".join(lines)
 
 
@@ -104,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     result = match_payments(index, data.payments)
     elapsed = time.perf_counter() - start
     quality = evaluate(data, result.matches)
-    print(f"seed {args.seed}: {args.invoices} open invoices, {data.payments.num_rows} payments, "
-          f"matched in {elapsed:.2f} s (index + match, numba compilation included if cold)\n")  # fmt: skip
+    print(
+        f"seed {args.seed}: {args.invoices} open invoices, {data.payments.num_rows} payments, "
+        f"matched in {elapsed:.2f} s (index + match, numba compilation included if cold)\n"
+    )
     print(report(quality))
     if args.show_wrong:
         _show_wrong(data, result.matches, args.show_wrong)
@@ -118,8 +122,11 @@ def _show_wrong(data: Dataset, matches: pa.Table, limit: int) -> None:
         truth[row["payment_id"]][row["invoice_id"]] = row["amount_applied_minor"]
     cases = dict(zip(data.cases["payment_id"].to_pylist(), data.cases["case"].to_pylist()))
     pays = {r["payment_id"]: r for r in data.payments.to_pylist()}
-    numbers = dict(zip(data.open_items["invoice_id"].to_pylist(),
-                       data.open_items["invoice_number"].to_pylist()))  # fmt: skip
+    numbers = dict(
+        zip(
+            data.open_items["invoice_id"].to_pylist(), data.open_items["invoice_number"].to_pylist()
+        )
+    )
     got = defaultdict(dict)
     reason = {}
     for row in matches.filter(pa.compute.equal(matches["status"], "auto")).to_pylist():
@@ -129,8 +136,10 @@ def _show_wrong(data: Dataset, matches: pa.Table, limit: int) -> None:
     for pid, applied in got.items():
         if applied != truth.get(pid, {}):
             p = pays[pid]
-            print(f"\n{pid} [{cases[pid]}] {reason[pid]} amount={p['amount_minor']} "
-                  f"payer={p['payer_name']!r} text={p['reference_text']!r}")  # fmt: skip
+            print(
+                f"\n{pid} [{cases[pid]}] {reason[pid]} amount={p['amount_minor']} "
+                f"payer={p['payer_name']!r} text={p['reference_text']!r}"
+            )
             print("  got  ", {numbers[k]: v for k, v in applied.items()})
             print("  truth", {numbers[k]: v for k, v in truth.get(pid, {}).items()})
             shown += 1

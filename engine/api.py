@@ -135,24 +135,43 @@ def match_payments(
     fee_max = np.array([fee_by_currency[c] for c in currency_names], np.int64)
     lap("prepare")
 
-    ident = index.customers.identify(payments["payer_name"].combine_chunks(),
-                                     payments["payer_account"].combine_chunks())  # fmt: skip
+    ident = index.customers.identify(
+        payments["payer_name"].combine_chunks(), payments["payer_account"].combine_chunks()
+    )
     lap("identify_customers")
 
     remittance, structured_refs, structured_owner = _remittance_lines(index, payments, config)
-    hits = find_references(index.references, payments["reference_text"].combine_chunks(), config,
-                           structured_refs, structured_owner)  # fmt: skip
+    hits = find_references(
+        index.references,
+        payments["reference_text"].combine_chunks(),
+        config,
+        structured_refs,
+        structured_owner,
+    )
     lap("extract_references")
 
     # Score every quoted pair; the scores rank a payment's references so that a
     # text quoting dozens of numbers is decided on its best few.
-    relation, features, score = score_pairs(
-        amount, value_date, ident.customer, ident.family, ident.score,
-        index.amount, index.issue, index.due, index.customer, index.family,
-        hits.payment, hits.invoice, hits.quality,
-        fee_max, config.fee_max_ratio, np.array(config.discount_rates_bp, np.int64),
-        config.discount_days, WEIGHTS,
-    )  # fmt: skip
+    _, _, score = score_pairs(
+        amount,
+        value_date,
+        ident.customer,
+        ident.family,
+        ident.score,
+        index.amount,
+        index.issue,
+        index.due,
+        index.customer,
+        index.family,
+        hits.payment,
+        hits.invoice,
+        hits.quality,
+        fee_max,
+        config.fee_max_ratio,
+        np.array(config.discount_rates_bp, np.int64),
+        config.discount_days,
+        WEIGHTS,
+    )
     order = np.lexsort((-score, hits.payment))
     ref_payment, ref_rows = hits.payment[order], hits.invoice[order]
     ref_quality, ref_structured = hits.quality[order], hits.structured[order]
@@ -165,12 +184,18 @@ def match_payments(
     for p in range(n):
         lo, hi = ref_start[p], min(ref_start[p + 1], ref_start[p] + 50)
         facts = PaymentFacts(
-            amount=int(amount[p]), currency=int(currency[p]), value_date=int(value_date[p]),
-            customer=int(ident.customer[p]), family=int(ident.family[p]),
-            method=int(ident.method[p]), fee_max=int(fee_max[p]),
-            ref_rows=ref_rows[lo:hi], ref_quality=ref_quality[lo:hi],
-            ref_structured=ref_structured[lo:hi], remittance=remittance.get(p, []),
-        )  # fmt: skip
+            amount=int(amount[p]),
+            currency=int(currency[p]),
+            value_date=int(value_date[p]),
+            customer=int(ident.customer[p]),
+            family=int(ident.family[p]),
+            method=int(ident.method[p]),
+            fee_max=int(fee_max[p]),
+            ref_rows=ref_rows[lo:hi],
+            ref_quality=ref_quality[lo:hi],
+            ref_structured=ref_structured[lo:hi],
+            remittance=remittance.get(p, []),
+        )
         decisions.append(decider.decide(facts))
         if progress is not None and (p % step == 0 or p == n - 1):
             progress(p + 1, n)
@@ -184,8 +209,9 @@ def match_payments(
     confidence = {p: decisions[p][0].confidence for p in claims}
     fifo = np.lexsort((np.arange(n), value_date))
     priority = {int(p): rank for rank, p in enumerate(fifo) if int(p) in claims}
-    withdrawn = resolve_contests(claims, confidence, priority, index.amount,
-                                 config.contest_time_limit_s)  # fmt: skip
+    withdrawn = resolve_contests(
+        claims, confidence, priority, index.amount, config.contest_time_limit_s
+    )
     for p in withdrawn:
         top = decisions[p][0]
         top.auto = False
@@ -208,7 +234,7 @@ def match_payments(
         "unmatched": counts.get(UNMATCHED, 0),
         "applied_minor": dict(
             zip(applied["currency"].to_pylist(), applied["amount_applied_minor_sum"].to_pylist())
-        ),  # fmt: skip
+        ),
         "contested": len(withdrawn),
         "seconds": timings,
     }

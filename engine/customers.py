@@ -118,8 +118,9 @@ class CustomerIndex:
     def codes(self, customer_ids: pa.Array) -> np.ndarray:
         """Customer codes of customer ids."""
         lookup = self.code_of
-        return np.fromiter((lookup[c] for c in customer_ids.to_pylist()), np.int64,
-                           len(customer_ids))  # fmt: skip
+        return np.fromiter(
+            (lookup[c] for c in customer_ids.to_pylist()), np.int64, len(customer_ids)
+        )
 
     def learn(self, customer_id: str, payer_name: str | None, payer_account: str | None) -> None:
         """Remember that this payer name / account pays for this customer (from a confirmation)."""
@@ -195,8 +196,14 @@ class CustomerIndex:
         cutoff, margin = self.config.name_fuzzy_cutoff, self.config.name_fuzzy_margin
         for start in range(0, len(keys), 2048):
             chunk = keys[start : start + 2048]
-            scores = process.cdist(chunk, self._fuzzy_keys, scorer=fuzz.ratio, dtype=np.uint8,
-                                   score_cutoff=int(cutoff - margin), workers=-1)  # fmt: skip
+            scores = process.cdist(
+                chunk,
+                self._fuzzy_keys,
+                scorer=fuzz.ratio,
+                dtype=np.uint8,
+                score_cutoff=int(cutoff - margin),
+                workers=-1,
+            )
             for r, row in enumerate(scores):
                 ranked = np.argsort(row)[::-1][:8]
                 best = int(ranked[0])
@@ -210,10 +217,13 @@ class CustomerIndex:
                 family = self.family[code]
                 # The runner-up that matters is the best name of another family.
                 runner_up = next(
-                    (int(row[k]) for k in ranked[1:]
-                     if {int(self.family[c]) for c in self._fuzzy_codes[k]} != {family}),
+                    (
+                        int(row[k])
+                        for k in ranked[1:]
+                        if {int(self.family[c]) for c in self._fuzzy_codes[k]} != {family}
+                    ),
                     0,
-                )  # fmt: skip
+                )
                 if int(row[best]) - runner_up < margin:
                     found_method[u] = BY_AMBIGUOUS
                     continue

@@ -142,12 +142,26 @@ class Decider:
 
     def relation(self, facts: PaymentFacts, total: int, rows: list[int]) -> int:
         days = facts.value_date - int(min(self.index.issue[r] for r in rows))
-        return int(classify_amount(np.int64(facts.amount), np.int64(total), np.int64(facts.fee_max),
-                                   self.config.fee_max_ratio, self.discount_bp, days,
-                                   self.config.discount_days))  # fmt: skip
+        return int(
+            classify_amount(
+                np.int64(facts.amount),
+                np.int64(total),
+                np.int64(facts.fee_max),
+                self.config.fee_max_ratio,
+                self.discount_bp,
+                days,
+                self.config.discount_days,
+            )
+        )
 
-    def hypothesis(self, facts: PaymentFacts, rows: list[int], reason: str,
-                   relation: int | None = None, conflict: bool = False) -> Hypothesis:  # fmt: skip
+    def hypothesis(
+        self,
+        facts: PaymentFacts,
+        rows: list[int],
+        reason: str,
+        relation: int | None = None,
+        conflict: bool = False,
+    ) -> Hypothesis:
         index = self.index
         total = int(sum(int(index.amount[r]) for r in rows))
         if relation is None:
@@ -161,8 +175,17 @@ class Decider:
         if conflict:
             confidence *= 0.9
             notes.append("payer_is_other_customer")
-        return Hypothesis(rows, applied, residual, actions, unapplied, reason, confidence,
-                          auto=reason in AUTO_REASONS, notes=notes)  # fmt: skip
+        return Hypothesis(
+            rows,
+            applied,
+            residual,
+            actions,
+            unapplied,
+            reason,
+            confidence,
+            auto=reason in AUTO_REASONS,
+            notes=notes,
+        )
 
     def decide(self, facts: PaymentFacts) -> list[Hypothesis]:
         """All hypotheses for one payment, best first; the best is auto only if safe."""
@@ -192,12 +215,25 @@ class Decider:
         applied = [paid for _, paid, _ in lines]
         residual = [int(index.amount[row]) - paid for row, paid, _ in lines]
         actions = [
-            RESIDUAL_NONE if res == 0 else RESIDUAL_DISCOUNT if disc and disc == res
+            RESIDUAL_NONE
+            if res == 0
+            else RESIDUAL_DISCOUNT
+            if disc and disc == res
             else RESIDUAL_LEAVE_OPEN
             for res, (_, _, disc) in zip(residual, lines)
-        ]  # fmt: skip
-        hyps.append(Hypothesis(rows, applied, residual, actions, 0, "remittance_advice",
-                               self.rule.get("remittance_advice", 0.99), auto=True))  # fmt: skip
+        ]
+        hyps.append(
+            Hypothesis(
+                rows,
+                applied,
+                residual,
+                actions,
+                0,
+                "remittance_advice",
+                self.rule.get("remittance_advice", 0.99),
+                auto=True,
+            )
+        )
 
     def _from_references(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
         index = self.index
@@ -221,8 +257,11 @@ class Decider:
         exact = index.amount[strong] == facts.amount
         if exact.any():
             for row in strong[exact]:
-                hyps.append(self.hypothesis(facts, [int(row)], "ref_exact+amount_exact",
-                                            AMOUNT_EXACT, conflict))  # fmt: skip
+                hyps.append(
+                    self.hypothesis(
+                        facts, [int(row)], "ref_exact+amount_exact", AMOUNT_EXACT, conflict
+                    )
+                )
             strong = strong[~exact]
             searching = False
         else:
@@ -295,8 +334,9 @@ class Decider:
                     h.auto = False
                 hyps.append(h)
 
-    def _group(self, facts: PaymentFacts, group: list[int], hyps: list[Hypothesis],
-               conflict: bool) -> None:  # fmt: skip
+    def _group(
+        self, facts: PaymentFacts, group: list[int], hyps: list[Hypothesis], conflict: bool
+    ) -> None:
         index, config = self.index, self.config
         total = int(sum(int(index.amount[r]) for r in group))
         rel = self.relation(facts, total, group)
@@ -341,9 +381,10 @@ class Decider:
         rows = np.sort(rows[nearest[: config.subset_max_candidates]])
         return rows[np.argsort(index.due[rows], kind="stable")], True
 
-    def _complete(self, facts: PaymentFacts, quoted: list[int], hyps: list[Hypothesis],
-                  conflict: bool) -> int:  # fmt: skip
-        """Quoted invoices pay less than the payment: do unquoted ones of the customer make up the rest?
+    def _complete(
+        self, facts: PaymentFacts, quoted: list[int], hyps: list[Hypothesis], conflict: bool
+    ) -> int:
+        """Quoted invoices pay less than the payment: do unquoted ones make up the rest?
 
         Returns:
             How many combinations make up the rest: 0, 1 (added as a hypothesis) or 2 (several).

@@ -102,11 +102,26 @@ class OpenItemIndex:
     @property
     def nbytes(self) -> int:
         """Approximate memory held by the index's arrays."""
-        arrays = (self.currency, self.amount, self.issue, self.due, self.customer, self.family,
-                  self.block_keys, self.block_amounts, self.block_rows, self.global_keys,
-                  self.global_amounts, self.global_rows)  # fmt: skip
-        return (sum(a.nbytes for a in arrays) + self.references.nbytes + self.invoice_id.nbytes
-                + self.invoice_number.nbytes)  # fmt: skip
+        arrays = (
+            self.currency,
+            self.amount,
+            self.issue,
+            self.due,
+            self.customer,
+            self.family,
+            self.block_keys,
+            self.block_amounts,
+            self.block_rows,
+            self.global_keys,
+            self.global_amounts,
+            self.global_rows,
+        )
+        return (
+            sum(a.nbytes for a in arrays)
+            + self.references.nbytes
+            + self.invoice_id.nbytes
+            + self.invoice_number.nbytes
+        )
 
     def currency_code(self, currency: str) -> int:
         try:
@@ -134,7 +149,7 @@ class OpenItemIndex:
         return self.block_rows[lo + a : lo + b]
 
     def global_amount_rows(self, currency: int, amount: int, limit: int) -> np.ndarray:
-        """Positions of all invoices in ``currency`` open for exactly ``amount`` (none past limit)."""
+        """Invoices in ``currency`` open for exactly ``amount``; none if more than ``limit``."""
         lo = np.searchsorted(self.global_keys, currency, "left")
         hi = np.searchsorted(self.global_keys, currency, "right")
         amounts = self.global_amounts[lo:hi]
@@ -178,8 +193,9 @@ def build_index(
     customer_index = CustomerIndex(customers, items, config)
     customer = customer_index.codes(items["customer_id"])
     currencies = sorted(set(items["currency"].to_pylist()))
-    currency = np.searchsorted(np.array(currencies, dtype=str),
-                               np.asarray(items["currency"].to_pylist(), dtype=str))  # fmt: skip
+    currency = np.searchsorted(
+        np.array(currencies, dtype=str), np.asarray(items["currency"].to_pylist(), dtype=str)
+    )
     due = _days(items["due_date"])
     order = np.lexsort((due, currency, customer))
     take = pa.array(order)

@@ -155,8 +155,9 @@ def normalize_name(name: str | None, abbreviate: bool = True) -> str:
         return ""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
     words = _NON_ALNUM.sub(" ", text.replace("&", " AND ")).split()
-    words = [ABBREVIATIONS.get(w, w) if abbreviate or not ABBREVIATIONS.get(w) else w
-             for w in words]  # fmt: skip
+    words = [
+        ABBREVIATIONS.get(w, w) if abbreviate or not ABBREVIATIONS.get(w) else w for w in words
+    ]
     kept = [w for w in words if w and w not in LEGAL_FORMS]
     return " ".join(kept or [w for w in words if w])
 

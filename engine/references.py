@@ -136,8 +136,10 @@ def extract_references(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
     Example:
         >>> cands, owner = extract_references(pa.array(["Inv 2024/123", None, "PO 77"]))
-        >>> cands.to_pylist(), owner.tolist()
-        (['INV', '2024/123', 'PO', '77', 'INV2024/123', 'PO77', '2024', '123'], [0, 0, 2, 2, 0, 2, 0, 0])
+        >>> cands.to_pylist()
+        ['INV', '2024/123', 'PO', '77', 'INV2024/123', 'PO77', '2024', '123']
+        >>> owner.tolist()
+        [0, 0, 2, 2, 0, 2, 0, 0]
     """
     upper = pc.utf8_upper(pc.fill_null(texts, ""))
     lists = pc.split_pattern_regex(upper, _SPLIT)

@@ -69,11 +69,25 @@ def _date_fit(value_date, issue_date, due_date):
 
 @nb.njit(cache=True, parallel=True)
 def score_pairs(
-    pay_amount, pay_date, pay_customer, pay_family, pay_name_score,
-    inv_amount, inv_issue, inv_due, inv_customer, inv_family,
-    pair_payment, pair_invoice, pair_ref,
-    fee_max, fee_ratio, discount_bp, discount_days, weights,
-):  # fmt: skip
+    pay_amount,
+    pay_date,
+    pay_customer,
+    pay_family,
+    pay_name_score,
+    inv_amount,
+    inv_issue,
+    inv_due,
+    inv_customer,
+    inv_family,
+    pair_payment,
+    pair_invoice,
+    pair_ref,
+    fee_max,
+    fee_ratio,
+    discount_bp,
+    discount_days,
+    weights,
+):
     """Score every candidate pair.
 
     Args:
@@ -95,9 +109,14 @@ def score_pairs(
     for k in nb.prange(n):
         p, i = pair_payment[k], pair_invoice[k]
         rel = _relation(
-            pay_amount[p], inv_amount[i], fee_max[p], fee_ratio, discount_bp,
-            pay_date[p] - inv_issue[i], discount_days,
-        )  # fmt: skip
+            pay_amount[p],
+            inv_amount[i],
+            fee_max[p],
+            fee_ratio,
+            discount_bp,
+            pay_date[p] - inv_issue[i],
+            discount_days,
+        )
         relation[k] = rel
         if pay_customer[p] < 0:
             customer = 0.5
@@ -121,9 +140,15 @@ def score_pairs(
     return relation, features, score
 
 
-def score_pairs_naive(pays: list[dict], invoices: list[dict], pairs: list[tuple[int, int, float]],
-                      fee_ratio: float, discount_bp: list[int], discount_days: int):  # fmt: skip
-    """Plain-Python twin of :func:`score_pairs`, written from the docstring: the tests' reference."""
+def score_pairs_naive(
+    pays: list[dict],
+    invoices: list[dict],
+    pairs: list[tuple[int, int, float]],
+    fee_ratio: float,
+    discount_bp: list[int],
+    discount_days: int,
+):
+    """Plain-Python twin of :func:`score_pairs`, from its docstring: the tests' reference."""
     out = []
     for p, i, ref in pairs:
         pay, inv = pays[p], invoices[i]

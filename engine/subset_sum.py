@@ -100,9 +100,9 @@ def subset_sum_small(amounts, target, max_size):
                         bi, bj, bk = order[a], order[lo], order[hi]
                     # An equal amount next to lo or hi is another solution the
                     # pointers would step over.
-                    if sorted_amounts[lo + 1] == sorted_amounts[lo] and lo + 1 < hi:
-                        count += 1
-                    elif sorted_amounts[hi - 1] == sorted_amounts[hi] and hi - 1 > lo:
+                    if (sorted_amounts[lo + 1] == sorted_amounts[lo] and lo + 1 < hi) or (
+                        sorted_amounts[hi - 1] == sorted_amounts[hi] and hi - 1 > lo
+                    ):
                         count += 1
                     if count >= 2:
                         return 2, bi, bj, bk

@@ -1,22 +1,19 @@
 """Read every payment and remittance file a user names into one payments table.
 
-Files of the tabular contract (a CSV or Parquet with a ``payment_id`` column)
-are read by :func:`~cashmatch.loaders.tabular.read_payments`; anything else is
-recognised from its content by :func:`~cashmatch.loaders.detect.load_file`.
+Each file's format is recognised from its content by
+:func:`~cashmatch.loaders.detect.load_file` (the tabular contract included).
 Remittance advices are then linked to the payments they describe.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-
 from cashmatch.engine.index import check_unique
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
+from cashmatch.loaders.detect import load_file
 from cashmatch.loaders.errors import LoadError
-from cashmatch.loaders.tabular import read_payments, read_text_table
 
 
 @dataclass
@@ -29,19 +26,6 @@ class LoadedPayments:
     unlinked_advices: list[str] = field(default_factory=list)
 
 
-def _is_payment_contract(path: str) -> bool:
-    if not path.lower().endswith((".csv", ".parquet", ".pq")):
-        return False
-    if path.lower().endswith((".parquet", ".pq")):
-        try:
-            return "payment_id" in read_text_table(path).column_names
-        except LoadError:
-            return False
-    with open(path, encoding="utf-8-sig", errors="replace") as handle:
-        header = next(csv.reader([handle.readline()]), [])
-    return "payment_id" in [c.strip() for c in header]
-
-
 def read_payment_files(
     payment_paths: list[str], remittance_paths: list[str] = (), *, lenient: bool = False
 ) -> LoadedPayments:
@@ -52,12 +36,13 @@ def read_payment_files(
     """
     tables, skipped, problems = [], {}, []
     for path in payment_paths:
-        if _is_payment_contract(path):
-            tables.append(read_payments(path))
-            continue
-        from cashmatch.loaders.detect import load_file
-
         loaded = load_file(path, lenient=lenient)
+        if loaded.advices.num_rows:
+            raise LoadError(
+                path,
+                f"a {loaded.format} file holds remittance advices, not payments: "
+                "give it with --remittance",
+            )
         tables.append(loaded.payments)
         for kind, count in loaded.skipped.items():
             skipped[kind] = skipped.get(kind, 0) + count
@@ -69,7 +54,6 @@ def read_payment_files(
         raise LoadError(", ".join(payment_paths), f"{error} across the files given") from None
     unlinked: list[str] = []
     if remittance_paths:
-        from cashmatch.loaders.detect import load_file
         from cashmatch.loaders.link import link_remittance
 
         advices = []
@@ -77,8 +61,12 @@ def read_payment_files(
             loaded = load_file(path, lenient=lenient)
             advices.append(loaded.advices)
             problems.extend(loaded.problems)
-        linked = link_remittance(payments, pa.concat_tables(
-            a.select(REMITTANCE_ADVICES.names).cast(REMITTANCE_ADVICES) for a in advices))  # fmt: skip
+        linked = link_remittance(
+            payments,
+            pa.concat_tables(
+                a.select(REMITTANCE_ADVICES.names).cast(REMITTANCE_ADVICES) for a in advices
+            ),
+        )
         payments = linked.payments
         unlinked = [f"remittance advice {a} not linked: {why}" for a, why in linked.unlinked]
         problems.extend(unlinked)

@@ -28,14 +28,25 @@ from cashmatch.loaders.columns import (
 from cashmatch.loaders.errors import LoadError
 
 OPEN_ITEM_COLUMNS = (
-    "invoice_id", "invoice_number", "customer_id", "customer_name", "currency",
-    "amount_open", "issue_date", "due_date",
-)  # fmt: skip
+    "invoice_id",
+    "invoice_number",
+    "customer_id",
+    "customer_name",
+    "currency",
+    "amount_open",
+    "issue_date",
+    "due_date",
+)
 CUSTOMER_COLUMNS = ("customer_id", "name")
 PAYMENT_COLUMNS = (
-    "payment_id", "amount", "currency", "value_date", "payer_name", "payer_account",
+    "payment_id",
+    "amount",
+    "currency",
+    "value_date",
+    "payer_name",
+    "payer_account",
     "reference_text",
-)  # fmt: skip
+)
 _PAYMENT_OPTIONAL_TEXT = ("source_format", "check_number", "trace_id", "end_to_end_id")
 
 
@@ -136,8 +147,9 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
     _unique(invoice_id, path, "invoice_id")
     currency = pc.utf8_upper(_text(table, "currency", path))
     exponents = parse_currency_column(currency, path=path)
-    amount = parse_amount_column(table["amount_open"].combine_chunks(), exponents, path=path,
-                                 field="amount_open")  # fmt: skip
+    amount = parse_amount_column(
+        table["amount_open"].combine_chunks(), exponents, path=path, field="amount_open"
+    )
     return pa.table(
         {
             "invoice_id": invoice_id,
@@ -148,10 +160,10 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
             "amount_open_minor": pa.array(amount, pa.int64()),
             "issue_date": parse_date_column(
                 table["issue_date"].combine_chunks(), path=path, field="issue_date"
-            ),  # fmt: skip
+            ),
             "due_date": parse_date_column(
                 table["due_date"].combine_chunks(), path=path, field="due_date"
-            ),  # fmt: skip
+            ),
             "po_number": _text(table, "po_number", path),
         },
         schema=OPEN_ITEMS,
@@ -188,8 +200,9 @@ def read_payments(path: str | os.PathLike) -> pa.Table:
     _unique(payment_id, path, "payment_id")
     currency = pc.utf8_upper(_text(table, "currency", path))
     exponents = parse_currency_column(currency, path=path)
-    amount = parse_amount_column(table["amount"].combine_chunks(), exponents, path=path,
-                                 field="amount")  # fmt: skip
+    amount = parse_amount_column(
+        table["amount"].combine_chunks(), exponents, path=path, field="amount"
+    )
     n = table.num_rows
     columns = {
         "payment_id": payment_id,
@@ -197,7 +210,7 @@ def read_payments(path: str | os.PathLike) -> pa.Table:
         "currency": currency,
         "value_date": parse_date_column(
             table["value_date"].combine_chunks(), path=path, field="value_date"
-        ),  # fmt: skip
+        ),
         "payer_name": _text(table, "payer_name", path),
         "payer_account": _text(table, "payer_account", path),
         "reference_text": _text(table, "reference_text", path),
@@ -207,7 +220,7 @@ def read_payments(path: str | os.PathLike) -> pa.Table:
                 path=path,
                 field="booking_date",
                 required=False,
-            )  # fmt: skip
+            )
             if "booking_date" in table.column_names
             else pa.nulls(n, pa.date32())
         ),

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 
 import pyarrow as pa
-
 from cashmatch.engine import InputError, MatchConfig, build_index, match_payments
 from cashmatch.engine.money import format_amount
 from cashmatch.loaders import LoadError, read_customers, read_open_items, write_matches
@@ -34,8 +33,10 @@ class Progress:
         width = 30
         filled = width * done // total
         rate = done / max(time.perf_counter() - self.start, 1e-9)
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
-                          f"{done}/{total} ({rate:,.0f}/s)")  # fmt: skip
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done}/{total} ({rate:,.0f}/s)"
+        )
         if done == total:
             self.stream.write("\n")
         self.stream.flush()
@@ -98,16 +99,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = commands.add_parser("match", help="match payment files against open items")
     m.add_argument("--open-items", required=True, help="open items, CSV or Parquet")
-    m.add_argument("--payments", required=True, nargs="+",
-                   help="payments: the CSV/Parquet file contract or bank files (camt, BAI2, MT940, "
-                        "CFONB, lockbox), detected from content")  # fmt: skip
+    m.add_argument(
+        "--payments",
+        required=True,
+        nargs="+",
+        help="payments: the CSV/Parquet file contract or bank files (camt, BAI2, MT940, "
+        "CFONB, lockbox), detected from content",
+    )
     m.add_argument("--remittance", nargs="*", help="remittance advices (EDI 820, CSV)")
     m.add_argument("--customers", help="customer master, CSV or Parquet")
     m.add_argument("--out", required=True, help="matches file, .csv or .parquet")
-    m.add_argument("--auto-threshold", type=float, default=MatchConfig.auto_threshold,
-                   help="least confidence applied without review (default %(default)s)")  # fmt: skip
-    m.add_argument("--lenient", action="store_true",
-                   help="skip and report bad records of bank files instead of rejecting the file")  # fmt: skip
+    m.add_argument(
+        "--auto-threshold",
+        type=float,
+        default=MatchConfig.auto_threshold,
+        help="least confidence applied without review (default %(default)s)",
+    )
+    m.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip and report bad records of bank files instead of rejecting the file",
+    )
     m.set_defaults(run=cmd_match)
 
     i = commands.add_parser("inspect", help="show what bank or remittance files contain")

@@ -18,19 +18,34 @@ def read_csv(path: Path) -> list[dict]:
 
 def test_match_example_writes_every_payment(tmp_path, capsys):
     out = tmp_path / "matches.csv"
-    code = main(["match", "--open-items", str(EXAMPLES / "open_items.csv"),
-                 "--customers", str(EXAMPLES / "customers.csv"),
-                 "--payments", str(EXAMPLES / "payments.csv"), "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "match",
+            "--open-items",
+            str(EXAMPLES / "open_items.csv"),
+            "--customers",
+            str(EXAMPLES / "customers.csv"),
+            "--payments",
+            str(EXAMPLES / "payments.csv"),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "payments read:   411" in printed and "auto-matched:" in printed
     rows = read_csv(out)
     payment_ids = {r["payment_id"] for r in read_csv(EXAMPLES / "payments.csv")}
     assert {r["payment_id"] for r in rows} == payment_ids
-    truth = {(r["payment_id"], r["invoice_id"], r["amount_applied"])
-             for r in read_csv(EXAMPLES / "truth.csv")}  # fmt: skip
-    autos = [(r["payment_id"], r["invoice_id"], r["amount_applied"]) for r in rows
-             if r["status"] == "auto"]  # fmt: skip
+    truth = {
+        (r["payment_id"], r["invoice_id"], r["amount_applied"])
+        for r in read_csv(EXAMPLES / "truth.csv")
+    }
+    autos = [
+        (r["payment_id"], r["invoice_id"], r["amount_applied"])
+        for r in rows
+        if r["status"] == "auto"
+    ]
     assert len(autos) > 300
     wrong = [a for a in autos if a not in truth]
     assert len(wrong) <= len(autos) * 0.005
@@ -40,8 +55,20 @@ def test_match_to_parquet(tmp_path):
     import pyarrow.parquet as pq
 
     out = tmp_path / "m.parquet"
-    assert main(["match", "--open-items", str(EXAMPLES / "open_items.csv"), "--payments",
-                 str(EXAMPLES / "payments.csv"), "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "match",
+                "--open-items",
+                str(EXAMPLES / "open_items.csv"),
+                "--payments",
+                str(EXAMPLES / "payments.csv"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pq.read_table(out)
     assert table.schema.field("amount_applied").type == "string"
 
@@ -53,8 +80,17 @@ def test_bad_input_is_one_clear_line_and_no_output(tmp_path, capsys):
     lines[3] = lines[3].replace('"EUR"', '"EURO"', 1) if '"EUR"' in lines[3] else lines[3] + "x"
     bad.write_text("\n".join(lines) + "\n")
     out = tmp_path / "matches.csv"
-    code = main(["match", "--open-items", str(EXAMPLES / "open_items.csv"), "--payments", str(bad),
-                 "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "match",
+            "--open-items",
+            str(EXAMPLES / "open_items.csv"),
+            "--payments",
+            str(bad),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "row 3" in err and "Traceback" not in err

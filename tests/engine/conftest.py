@@ -6,7 +6,6 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS, PAYMENTS
 
 D = dt.date
@@ -17,15 +16,19 @@ def ledger(rows: list[tuple]) -> pa.Table:
     return pa.Table.from_pylist(
         [
             {
-                "invoice_id": inv, "invoice_number": number, "customer_id": cust,
-                "customer_name": CUSTOMER_NAMES.get(cust, cust), "currency": cur,
-                "amount_open_minor": amount, "issue_date": issue,
+                "invoice_id": inv,
+                "invoice_number": number,
+                "customer_id": cust,
+                "customer_name": CUSTOMER_NAMES.get(cust, cust),
+                "currency": cur,
+                "amount_open_minor": amount,
+                "issue_date": issue,
                 "due_date": issue + dt.timedelta(days=30),
             }
             for inv, number, cust, amount, issue, cur in rows
         ],
         schema=OPEN_ITEMS,
-    )  # fmt: skip
+    )
 
 
 CUSTOMER_NAMES = {
@@ -46,15 +49,22 @@ def customers() -> pa.Table:
         ("C5", "Granite Logistics Ltd", [], ["GB29 NWBK 6016 1331 9268 19"], None),
     ]
     return pa.Table.from_pylist(
-        [{"customer_id": c, "name": n, "aliases": a, "bank_accounts": b, "parent_customer_id": p}
-         for c, n, a, b, p in rows],
+        [
+            {"customer_id": c, "name": n, "aliases": a, "bank_accounts": b, "parent_customer_id": p}
+            for c, n, a, b, p in rows
+        ],
         schema=CUSTOMERS,
-    )  # fmt: skip
+    )
 
 
 def payments(rows: list[dict]) -> pa.Table:
-    base = {"currency": "EUR", "value_date": D(2024, 5, 20), "payer_name": None,
-            "payer_account": None, "reference_text": None}  # fmt: skip
+    base = {
+        "currency": "EUR",
+        "value_date": D(2024, 5, 20),
+        "payer_name": None,
+        "payer_account": None,
+        "reference_text": None,
+    }
     out = []
     for k, row in enumerate(rows):
         full = {**base, "payment_id": f"P{k + 1}", **row}

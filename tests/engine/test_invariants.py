@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from cashmatch.engine import build_index, match_payments
+from cashmatch.engine.schemas import RESIDUAL_ACTIONS, STATUSES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.generator import generate
-from cashmatch.engine import build_index, match_payments
-from cashmatch.engine.schemas import RESIDUAL_ACTIONS, STATUSES
 
 
 @settings(max_examples=12, deadline=None)
@@ -18,10 +18,15 @@ def test_no_invoice_over_applied_and_no_payment_over_spent(seed, invoices):
     data = generate(seed, invoices, max(10, invoices // 5))
     index = build_index(data.open_items, data.customers)
     matches = match_payments(index, data.payments).matches.to_pylist()
-    open_amount = dict(zip(data.open_items["invoice_id"].to_pylist(),
-                           data.open_items["amount_open_minor"].to_pylist()))  # fmt: skip
-    pay_amount = dict(zip(data.payments["payment_id"].to_pylist(),
-                          data.payments["amount_minor"].to_pylist()))  # fmt: skip
+    open_amount = dict(
+        zip(
+            data.open_items["invoice_id"].to_pylist(),
+            data.open_items["amount_open_minor"].to_pylist(),
+        )
+    )
+    pay_amount = dict(
+        zip(data.payments["payment_id"].to_pylist(), data.payments["amount_minor"].to_pylist())
+    )
     per_invoice: dict[str, int] = defaultdict(int)
     per_payment: dict[str, int] = defaultdict(int)
     statuses: dict[str, set[str]] = defaultdict(set)

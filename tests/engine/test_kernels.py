@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from cashmatch.engine.hashing import hash_deletions, hash_strings, hash_strings_naive
 from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_naive
 from cashmatch.engine.subset_sum import find_subsets, subset_sum_naive, subset_sum_small
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 texts = st.lists(st.text(alphabet="AB0129-é ", max_size=12), min_size=1, max_size=20)
 
@@ -109,23 +108,39 @@ def test_pair_scorer_matches_naive(data):
                 "family": customer // 2,
             }
         )
-    pairs = [(data.draw(st.integers(0, n_pay - 1)), data.draw(st.integers(0, n_inv - 1)),
-              data.draw(st.sampled_from([0.0, 0.8, 0.93, 1.0]))) for _ in range(8)]  # fmt: skip
+    pairs = [
+        (
+            data.draw(st.integers(0, n_pay - 1)),
+            data.draw(st.integers(0, n_inv - 1)),
+            data.draw(st.sampled_from([0.0, 0.8, 0.93, 1.0])),
+        )
+        for _ in range(8)
+    ]
     bp = [100, 200, 300]
 
     def col(rows, key, dtype):
         return np.array([r[key] for r in rows], dtype)
 
     relation, features, score = score_pairs(
-        col(pays, "amount", np.int64), col(pays, "date", np.int64), col(pays, "customer", np.int64),
-        col(pays, "family", np.int64), col(pays, "name_score", np.float64),
-        col(invoices, "amount", np.int64), col(invoices, "issue", np.int64),
-        col(invoices, "due", np.int64), col(invoices, "customer", np.int64),
+        col(pays, "amount", np.int64),
+        col(pays, "date", np.int64),
+        col(pays, "customer", np.int64),
+        col(pays, "family", np.int64),
+        col(pays, "name_score", np.float64),
+        col(invoices, "amount", np.int64),
+        col(invoices, "issue", np.int64),
+        col(invoices, "due", np.int64),
+        col(invoices, "customer", np.int64),
         col(invoices, "family", np.int64),
-        np.array([p for p, _, _ in pairs], np.int64), np.array([i for _, i, _ in pairs], np.int64),
-        np.array([q for _, _, q in pairs]), col(pays, "fee_max", np.int64), 0.05,
-        np.array(bp, np.int64), 30, WEIGHTS,
-    )  # fmt: skip
+        np.array([p for p, _, _ in pairs], np.int64),
+        np.array([i for _, i, _ in pairs], np.int64),
+        np.array([q for _, _, q in pairs]),
+        col(pays, "fee_max", np.int64),
+        0.05,
+        np.array(bp, np.int64),
+        30,
+        WEIGHTS,
+    )
     expected = score_pairs_naive(pays, invoices, pairs, 0.05, bp, 30)
     for k, (rel, feats, sc) in enumerate(expected):
         assert relation[k] == rel

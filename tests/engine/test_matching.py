@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-
 from cashmatch.engine import InputError, MatchConfig, match
+
 from tests.engine.conftest import D, customers, payments
 
 
@@ -35,8 +35,10 @@ def applied(rows):
     ],
 )
 def test_quoted_invoice_with_noise_is_applied(standard_ledger, text):
-    out = run(standard_ledger, [{"amount_minor": 125000, "reference_text": text,
-                                 "payer_name": "NORTHWIND PRECISION"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [{"amount_minor": 125000, "reference_text": text, "payer_name": "NORTHWIND PRECISION"}],
+    )
     (row,) = out["P1"]
     assert (row["invoice_id"], row["status"], row["amount_applied_minor"]) == ("I1", "auto", 125000)
     assert row["residual_action"] == "none" and row["payment_unapplied_minor"] == 0
@@ -44,16 +46,31 @@ def test_quoted_invoice_with_noise_is_applied(standard_ledger, text):
 
 def test_typo_that_spells_another_invoice_follows_the_amount(standard_ledger):
     # 000132 exists (another customer's, another amount); 000123 is one swap away and fits.
-    out = run(standard_ledger, [{"amount_minor": 125000, "reference_text": "INV-2024-000132",
-                                 "payer_name": "NORTHWIND PRECISION TOOLS"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [
+            {
+                "amount_minor": 125000,
+                "reference_text": "INV-2024-000132",
+                "payer_name": "NORTHWIND PRECISION TOOLS",
+            }
+        ],
+    )
     assert applied(out["P1"]) == {"I1": 125000}
     assert out["P1"][0]["reason"].startswith("ref_fuzzy+amount_exact")
 
 
 def test_several_invoices_quoted_in_one_text(standard_ledger):
-    out = run(standard_ledger, [{"amount_minor": 30000 + 20000 + 15075,
-                                 "reference_text": "INV-2024-000200, INV-2024-000201 and 2024-000202",
-                                 "payer_name": "ACME INTL SUPPLIES"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [
+            {
+                "amount_minor": 30000 + 20000 + 15075,
+                "reference_text": "INV-2024-000200, INV-2024-000201 and 2024-000202",
+                "payer_name": "ACME INTL SUPPLIES",
+            }
+        ],
+    )
     assert applied(out["P1"]) == {"I4": 30000, "I5": 20000, "I6": 15075}
     assert {r["status"] for r in out["P1"]} == {"auto"}
     assert out["P1"][0]["reason"] == "refs_all+amount_exact"
@@ -75,24 +92,48 @@ def test_some_invoices_quoted_rest_found_by_subset_sum(standard_ledger):
 
 
 def test_no_reference_customer_by_account_then_amount(standard_ledger):
-    out = run(standard_ledger, [{"amount_minor": 98050, "reference_text": "PAYMENT",
-                                 "payer_account": "DE89370400440532013000"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [
+            {
+                "amount_minor": 98050,
+                "reference_text": "PAYMENT",
+                "payer_account": "DE89370400440532013000",
+            }
+        ],
+    )
     assert applied(out["P1"]) == {"I2": 98050}
     assert out["P1"][0]["reason"] == "customer+amount_unique"
     assert out["P1"][0]["customer_id"] == "C1"
 
 
 def test_no_reference_customer_by_truncated_upper_cased_name(standard_ledger):
-    out = run(standard_ledger, [{"amount_minor": 20000 + 15075, "reference_text": "",
-                                 "payer_name": "ACME INTERNATIONAL SUPP"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [
+            {
+                "amount_minor": 20000 + 15075,
+                "reference_text": "",
+                "payer_name": "ACME INTERNATIONAL SUPP",
+            }
+        ],
+    )
     assert applied(out["P1"]) == {"I5": 20000, "I6": 15075}
     assert out["P1"][0]["reason"] == "customer+subset_sum"
     assert out["P1"][0]["status"] == "auto"
 
 
 def test_parent_company_pays_for_subsidiary(standard_ledger):
-    out = run(standard_ledger, [{"amount_minor": 77700, "reference_text": "SUPPLIER PAYMENT",
-                                 "payer_name": "BLUE RIVER FOODS"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [
+            {
+                "amount_minor": 77700,
+                "reference_text": "SUPPLIER PAYMENT",
+                "payer_name": "BLUE RIVER FOODS",
+            }
+        ],
+    )
     assert applied(out["P1"]) == {"I8": 77700}
     assert out["P1"][0]["status"] == "auto"
 
@@ -114,16 +155,26 @@ def test_bank_fee_deducted_is_written_off(standard_ledger):
 
 
 def test_early_payment_discount_is_written_off(standard_ledger):
-    out = run(standard_ledger, [{"amount_minor": 490000, "reference_text": "FA2400917",
-                                 "value_date": D(2024, 4, 22)}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [{"amount_minor": 490000, "reference_text": "FA2400917", "value_date": D(2024, 4, 22)}],
+    )
     (row,) = out["P1"]
     assert (row["status"], row["reason"]) == ("auto", "ref_exact+discount")
     assert (row["invoice_residual_minor"], row["residual_action"]) == (10000, "write_off_discount")
 
 
 def test_partial_payment_leaves_invoice_open(standard_ledger):
-    out = run(standard_ledger, [{"amount_minor": 50000, "reference_text": "INV-2024-000123",
-                                 "payer_account": "DE89 3704 0044 0532 0130 00"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [
+            {
+                "amount_minor": 50000,
+                "reference_text": "INV-2024-000123",
+                "payer_account": "DE89 3704 0044 0532 0130 00",
+            }
+        ],
+    )
     (row,) = out["P1"]
     assert (row["status"], row["amount_applied_minor"]) == ("auto", 50000)
     assert (row["invoice_residual_minor"], row["residual_action"]) == (75000, "leave_open")
@@ -135,12 +186,22 @@ def test_partial_payment_from_unknown_payer_is_only_suggested(standard_ledger):
 
 
 def test_small_overpayment_keeps_excess_on_account(standard_ledger):
-    out = run(standard_ledger, [{"amount_minor": 125500, "reference_text": "INV-2024-000123",
-                                 "payer_name": "NORTHWIND PRECISION TOOLS"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [
+            {
+                "amount_minor": 125500,
+                "reference_text": "INV-2024-000123",
+                "payer_name": "NORTHWIND PRECISION TOOLS",
+            }
+        ],
+    )
     (row,) = out["P1"]
     assert (row["status"], row["amount_applied_minor"], row["payment_unapplied_minor"]) == (
-        "auto", 125000, 500,
-    )  # fmt: skip
+        "auto",
+        125000,
+        500,
+    )
 
 
 def test_competing_payments_never_over_apply_an_invoice(standard_ledger):
@@ -178,8 +239,10 @@ def test_every_payment_appears_once_at_least(standard_ledger):
 
 
 def test_zero_decimal_currency(standard_ledger):
-    out = run(standard_ledger, [{"amount_minor": 1500000, "currency": "JPY",
-                                 "reference_text": "INV-2024-000400"}])  # fmt: skip
+    out = run(
+        standard_ledger,
+        [{"amount_minor": 1500000, "currency": "JPY", "reference_text": "INV-2024-000400"}],
+    )
     assert applied(out["P1"]) == {"I11": 1500000}
 
 
@@ -206,8 +269,12 @@ def test_structured_remittance_lines_set_amounts(standard_ledger):
 
 def test_bad_input_names_table_row_and_column(standard_ledger):
     with pytest.raises(InputError, match=r"payments row 1 column 'payment_id'"):
-        match(standard_ledger, payments([{"amount_minor": 1, "payment_id": "X"},
-                                          {"amount_minor": 2, "payment_id": "X"}]))  # fmt: skip
+        match(
+            standard_ledger,
+            payments(
+                [{"amount_minor": 1, "payment_id": "X"}, {"amount_minor": 2, "payment_id": "X"}]
+            ),
+        )
     with pytest.raises(InputError, match=r"open_items column 'amount_open_minor'"):
         match(standard_ledger.drop(["amount_open_minor"]), payments([{"amount_minor": 1}]))
     bad = payments([{"amount_minor": 1, "currency": "XXX"}])

@@ -1,0 +1,27 @@
+"""The examples in docstrings are tests too."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "cashmatch.engine.api",
+    "cashmatch.engine.assignment",
+    "cashmatch.engine.index",
+    "cashmatch.engine.money",
+    "cashmatch.engine.normalize",
+    "cashmatch.engine.references",
+    "cashmatch.engine.subset_sum",
+    "cashmatch.loaders.errors",
+    "bench.generator",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0
