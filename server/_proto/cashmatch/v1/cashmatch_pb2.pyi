@@ -117,16 +117,18 @@ class IngestSummary(_message.Message):
     def __init__(self, payments_received: _Optional[int] = ..., payments_new: _Optional[int] = ..., payments_duplicate: _Optional[int] = ..., duplicate_payment_ids: _Optional[_Iterable[str]] = ..., auto_matched: _Optional[int] = ..., suggested: _Optional[int] = ..., unmatched: _Optional[int] = ..., applied_minor_by_currency: _Optional[_Mapping[str, int]] = ..., last_sequence: _Optional[int] = ...) -> None: ...
 
 class PutOpenItemsRequest(_message.Message):
-    __slots__ = ("ledger_id", "mode", "chunk", "closed_invoice_ids")
+    __slots__ = ("ledger_id", "mode", "chunk", "closed_invoice_ids", "posted_through_sequence")
     LEDGER_ID_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
     CLOSED_INVOICE_IDS_FIELD_NUMBER: _ClassVar[int]
+    POSTED_THROUGH_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     ledger_id: str
     mode: PutMode
     chunk: ArrowChunk
     closed_invoice_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, ledger_id: _Optional[str] = ..., mode: _Optional[_Union[PutMode, str]] = ..., chunk: _Optional[_Union[ArrowChunk, _Mapping]] = ..., closed_invoice_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    posted_through_sequence: int
+    def __init__(self, ledger_id: _Optional[str] = ..., mode: _Optional[_Union[PutMode, str]] = ..., chunk: _Optional[_Union[ArrowChunk, _Mapping]] = ..., closed_invoice_ids: _Optional[_Iterable[str]] = ..., posted_through_sequence: _Optional[int] = ...) -> None: ...
 
 class PutOpenItemsResponse(_message.Message):
     __slots__ = ("ledger_id", "open_items_received", "customers_received", "invoices_closed", "invoices_removed", "ledger_open_items", "ledger_version")

@@ -1,0 +1,143 @@
+"""The service's subcommands of ``cashmatch``: serve, token create, submit.
+
+Examples:
+    cashmatch token create --tenant acme --data-dir /var/lib/cashmatch
+    cashmatch serve --data-dir /var/lib/cashmatch --listen 0.0.0.0:50051 \\
+        --tls-cert server.pem --tls-key server.key
+    cashmatch submit statement.xml --server host:50051 --token cm_... --ledger acme-eu
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import grpc
+from cashmatch.engine.money import format_amount
+from cashmatch.server.limits import Limits, MiB
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from cashmatch.server.app import serve
+
+    limits = Limits(
+        max_message_bytes=args.max_message_mib * MiB,
+        max_batch_rows=args.max_batch_rows,
+        max_string_chars=args.max_string_chars,
+        max_files_per_call=args.max_files_per_call,
+    )
+    return serve(
+        args.data_dir, args.listen, tls_cert=args.tls_cert, tls_key=args.tls_key,
+        limits=limits, workers=args.workers, grace=args.grace,
+    )  # fmt: skip
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from cashmatch.server.store import Store
+
+    store = Store(args.data_dir)
+    try:
+        print(store.create_token(args.tenant))
+    finally:
+        store.close()
+    return 0
+
+
+def _money(by_currency) -> str:
+    return ", ".join(f"{format_amount(v, c)} {c}" for c, v in sorted(by_currency.items())) or "0"
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from cashmatch.server.client import Client, violations
+
+    token = args.token or os.environ.get("CASHMATCH_TOKEN")
+    if not token:
+        print("error: give --token or set CASHMATCH_TOKEN", file=sys.stderr)
+        return 2
+    root = None
+    if args.tls_ca:
+        with open(args.tls_ca, "rb") as handle:
+            root = handle.read()
+    with Client(args.server, token, root_certificates=root, timeout=args.timeout) as client:
+        try:
+            matches, files, summary = client.upload_files(
+                args.ledger, args.files, lenient=args.lenient
+            )
+        except grpc.RpcError as error:
+            print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)
+            for field, description in violations(error):
+                print(f"  {field}: {description}", file=sys.stderr)
+            return 1
+    for f in files:
+        note = " (already submitted: not applied again)" if f.duplicate else ""
+        print(f"{f.file_name}: {f.format}, {f.payments} payment(s){note}")
+        if f.skipped:
+            print(f"  skipped: {json.dumps(dict(f.skipped), sort_keys=True)}")
+        for problem in f.problems:
+            print(f"  problem: {problem}")
+    print(
+        f"payments: {summary.payments_received} received, {summary.payments_new} new, "
+        f"{summary.payments_duplicate} duplicate"
+    )
+    print(
+        f"auto: {summary.auto_matched}, suggested: {summary.suggested}, "
+        f"unmatched: {summary.unmatched}"
+    )
+    print(f"applied: {_money(summary.applied_minor_by_currency)}")
+    print(f"export cursor: {summary.last_sequence}")
+    if args.out:
+        from cashmatch.loaders import write_matches
+
+        write_matches(matches, args.out)
+        print(f"matches: {matches.num_rows} row(s) written to {args.out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``serve``, ``token`` and ``submit`` to the ``cashmatch`` command line."""
+    s = subparsers.add_parser("serve", help="run the gRPC service")
+    s.add_argument("--data-dir", required=True, help="where the state lives (SQLite)")
+    s.add_argument("--listen", default="127.0.0.1:50051", help="HOST:PORT (default %(default)s)")
+    s.add_argument("--tls-cert", help="PEM certificate chain; with --tls-key, serve TLS")
+    s.add_argument("--tls-key", help="PEM private key")
+    s.add_argument("--workers", type=int, default=8, help="concurrent calls served")
+    s.add_argument("--grace", type=float, default=30.0,
+                   help="seconds in-flight calls get to finish on SIGTERM")  # fmt: skip
+    defaults = Limits()
+    s.add_argument("--max-message-mib", type=int, default=defaults.max_message_bytes // MiB)
+    s.add_argument("--max-batch-rows", type=int, default=defaults.max_batch_rows)
+    s.add_argument("--max-string-chars", type=int, default=defaults.max_string_chars)
+    s.add_argument("--max-files-per-call", type=int, default=defaults.max_files_per_call)
+    s.set_defaults(run=cmd_serve)
+
+    t = subparsers.add_parser("token", help="manage bearer tokens")
+    actions = t.add_subparsers(dest="token_command", required=True)
+    c = actions.add_parser("create", help="print a new bearer token for a tenant")
+    c.add_argument("--tenant", required=True)
+    c.add_argument("--data-dir", required=True)
+    c.set_defaults(run=cmd_token_create)
+
+    u = subparsers.add_parser("submit", help="upload payment files to a running service")
+    u.add_argument("files", nargs="+", help="bank, lockbox, remittance or payments files")
+    u.add_argument("--server", required=True, help="HOST:PORT")
+    u.add_argument("--token", help="bearer token (default: $CASHMATCH_TOKEN)")
+    u.add_argument("--ledger", required=True)
+    u.add_argument("--out", help="write the matches here, .csv or .parquet")
+    u.add_argument("--tls-ca", help="PEM certificate to trust; given, connect with TLS")
+    u.add_argument("--lenient", action="store_true")
+    u.add_argument("--timeout", type=float, default=600.0)
+    u.set_defaults(run=cmd_submit)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the service subcommands alone (``python -m cashmatch.server.cli_service``)."""
+    parser = argparse.ArgumentParser(prog="cashmatch")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
