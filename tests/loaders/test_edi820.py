@@ -554,3 +554,12 @@ def test_round_trip_of_advices_table():
     again = load(buffer.getvalue()).advices
     for column in ("trace_id", "amount_minor", "currency", "payment_date", "payer_name", "lines"):
         assert again[column].equals(advices[column]), column
+
+
+@pytest.mark.parametrize("module", ["cashmatch.loaders.edi820", "bench.formats.edi820"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

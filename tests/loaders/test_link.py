@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pytest
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
 from cashmatch.loaders.edi820 import load_edi820
 from cashmatch.loaders.link import (
@@ -358,3 +359,12 @@ def test_an_advice_never_links_twice_and_lines_are_conserved(data, window):
         else:
             assert row["remittance"] == expected
     assert result.payments.num_rows == payments.num_rows
+
+
+@pytest.mark.parametrize("module", ["cashmatch.loaders.link"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -300,3 +300,14 @@ def test_round_trip(delimiter):
     again = io.StringIO()
     write_remittance_csv(advices, again, delimiter=delimiter)
     assert load(again.getvalue().encode("utf-8")).advices.equals(advices)
+
+
+@pytest.mark.parametrize(
+    "module", ["cashmatch.loaders.remittance_csv", "bench.formats.remittance_csv"]
+)
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
