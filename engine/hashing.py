@@ -93,3 +93,166 @@ def hash_strings_naive(strings: list[str], skip: int = -1) -> np.ndarray:
                 h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
         out.append(h)
     return np.array(out, dtype=np.uint64)
+
+
+@nb.njit(cache=True)
+def _one_edit(a, a_start, a_end, b, b_start, b_end):
+    """True when the byte strings are exactly one edit apart (OSA: substitution,
+    insertion, deletion, or transposition of neighbours)."""
+    la, lb = a_end - a_start, b_end - b_start
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        first = -1
+        second = -1
+        for k in range(la):
+            if a[a_start + k] != b[b_start + k]:
+                if first < 0:
+                    first = k
+                elif second < 0:
+                    second = k
+                else:
+                    return False
+        if first < 0:
+            return False  # identical
+        if second < 0:
+            return True  # one substitution
+        return (
+            second == first + 1
+            and a[a_start + first] == b[b_start + second]
+            and a[a_start + second] == b[b_start + first]
+        )
+    # One insertion: walk the longer one, allowing a single skip.
+    if la < lb:
+        a, a_start, a_end, b, b_start, b_end = b, b_start, b_end, a, a_start, a_end
+        la, lb = lb, la
+    i, j, skipped = 0, 0, False
+    while i < la and j < lb:
+        if a[a_start + i] == b[b_start + j]:
+            i += 1
+            j += 1
+        elif skipped:
+            return False
+        else:
+            skipped = True
+            i += 1
+    return True
+
+
+@nb.njit(cache=True, parallel=True)
+def _one_edit_pairs(a_off, a_data, b_off, b_data, left, right, min_len):
+    out = np.zeros(len(left), np.bool_)
+    for k in nb.prange(len(left)):
+        i, j = left[k], right[k]
+        if a_off[i + 1] - a_off[i] >= min_len:
+            out[k] = _one_edit(a_data, a_off[i], a_off[i + 1], b_data, b_off[j], b_off[j + 1])
+    return out
+
+
+def one_edit_apart(
+    left_strings: pa.Array,
+    right_strings: pa.Array,
+    left: np.ndarray,
+    right: np.ndarray,
+    min_len: int,
+) -> np.ndarray:
+    """For each pair (left[k], right[k]), whether the two strings are exactly one edit apart.
+
+    An edit is a substitution, an insertion, a deletion or the transposition of
+    two neighbouring characters (optimal string alignment distance 1). Strings of
+    ``left_strings`` shorter than ``min_len`` never match.
+    """
+    a_off, a_data = _buffers(left_strings.fill_null(""))
+    b_off, b_data = _buffers(right_strings.fill_null(""))
+    return _one_edit_pairs(
+        a_off,
+        a_data,
+        b_off,
+        b_data,
+        np.asarray(left, np.int64),
+        np.asarray(right, np.int64),
+        min_len,
+    )
+
+
+@nb.njit(cache=True, parallel=True)
+def _typo_join_pass(
+    q_hash,
+    q_tok,
+    hashes,
+    starts,
+    rows,
+    t_off,
+    t_data,
+    i_off,
+    i_data,
+    max_hits,
+    offsets,
+    out_tok,
+    out_inv,
+    fill,
+):
+    """Count (fill=False) or write (fill=True) the one-edit matches of each query."""
+    counts = np.zeros(len(q_hash), np.int64)
+    for k in nb.prange(len(q_hash)):
+        p = np.searchsorted(hashes, q_hash[k])
+        if p >= len(hashes) or hashes[p] != q_hash[k]:
+            continue
+        lo, hi = starts[p], starts[p + 1]
+        if hi - lo > max_hits:
+            continue
+        t = q_tok[k]
+        found = 0
+        for r in range(lo, hi):
+            inv = rows[r]
+            if _one_edit(t_data, t_off[t], t_off[t + 1], i_data, i_off[inv], i_off[inv + 1]):
+                if fill:
+                    out_tok[offsets[k] + found] = t
+                    out_inv[offsets[k] + found] = inv
+                found += 1
+        counts[k] = found
+    return counts
+
+
+def typo_join(
+    query_hashes: np.ndarray,
+    query_token: np.ndarray,
+    hashes: np.ndarray,
+    starts: np.ndarray,
+    rows: np.ndarray,
+    tokens: pa.Array,
+    invoice_keys: pa.Array,
+    max_hits: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Join hashed query keys against an index and keep the pairs exactly one edit apart.
+
+    Each query hash ``query_hashes[k]`` comes from token ``query_token[k]``; each
+    index hash ``hashes[p]`` is carried by the invoices ``rows[starts[p]:starts[p+1]]``
+    (buckets larger than ``max_hits`` are skipped). A pair is kept when the token
+    and the invoice's key are one edit apart (see :func:`one_edit_apart`). Nothing
+    is materialised but the matches, so a bucket shared by dozens of sequentially
+    numbered invoices costs comparisons, not memory.
+
+    Returns:
+        (token, invoice) positions of the matches (may repeat).
+    """
+    t_off, t_data = _buffers(tokens.fill_null(""))
+    i_off, i_data = _buffers(invoice_keys.fill_null(""))
+    args = (
+        np.asarray(query_hashes, np.uint64),
+        np.asarray(query_token, np.int64),
+        hashes,
+        starts,
+        rows,
+        t_off,
+        t_data,
+        i_off,
+        i_data,
+        max_hits,
+    )
+    empty = np.zeros(0, np.int64)
+    counts = _typo_join_pass(*args, empty, empty, empty, False)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    out_tok, out_inv = np.empty(offsets[-1], np.int64), np.empty(offsets[-1], np.int64)
+    _typo_join_pass(*args, offsets, out_tok, out_inv, True)
+    return out_tok, out_inv

@@ -16,9 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from cashmatch.engine.config import MatchConfig
-from cashmatch.engine.hashing import hash_deletions, hash_strings
+from cashmatch.engine.hashing import hash_deletions, hash_strings, typo_join
 from cashmatch.engine.normalize import reference_keys
-from rapidfuzz.distance import OSA
 
 # Quality of a reference hit, by how the token met the invoice number.
 QUALITY_EXACT = 1.0  # same letters and digits
@@ -210,32 +209,31 @@ def find_references(
         record(query_of, rows, QUALITY_DIGITS, ok)
 
     # Typos: the token's digits, and each of its deletions, against the invoices'
-    # digits and their deletions; every hit is then checked at one edit.
+    # digits and their deletions; every hit is checked at one edit as it is found.
     digits = keys["digits"]
     ok = all_rows[_valid(digits, config.min_typo_key)]
-    typo_p, typo_i = [], []
-    limit = config.max_typo_hits_per_key
-    query_of, rows = index.typo.lookup(hash_strings(digits)[ok], limit)
-    typo_p.append(ok[query_of])
-    typo_i.append(rows)
+    own_hashes = hash_strings(digits)[ok]
     del_hashes, del_owner = hash_deletions(pc.take(digits, pa.array(ok)), config.min_typo_key)
-    for key_index in (index.digits, index.typo):
-        query_of, rows = key_index.lookup(del_hashes, limit)
-        typo_p.append(ok[del_owner[query_of]])
-        typo_i.append(rows)
-    cand_pos, inv = np.concatenate(typo_p), np.concatenate(typo_i)
-    if len(cand_pos):
-        pairs = np.unique(np.stack([cand_pos, inv]), axis=1)
-        token_digits = pc.take(digits, pa.array(pairs[0])).to_pylist()
-        invoice_digits = pc.take(index.digits_keys, pa.array(pairs[1])).to_pylist()
-        close = np.array(
-            [
-                len(a) >= config.min_typo_key and OSA.distance(a, b, score_cutoff=1) == 1
-                for a, b in zip(token_digits, invoice_digits)
-            ],
-            bool,
+    typo_tok, typo_inv = [], []
+    for queries, token_of, key_index in (
+        (own_hashes, ok, index.typo),
+        (del_hashes, ok[del_owner], index.digits),
+        (del_hashes, ok[del_owner], index.typo),
+    ):
+        tok, inv = typo_join(
+            queries,
+            token_of,
+            key_index.hashes,
+            key_index.starts,
+            key_index.rows,
+            digits,
+            index.digits_keys,
+            config.max_typo_hits_per_key,
         )
-        record(np.flatnonzero(close), pairs[1][close], QUALITY_TYPO, pairs[0])
+        typo_tok.append(tok)
+        typo_inv.append(inv)
+    tok, inv = np.concatenate(typo_tok), np.concatenate(typo_inv)
+    record(np.arange(len(tok)), inv, QUALITY_TYPO, tok)
 
     payment = owner[np.concatenate(found_p)] if found_p else np.zeros(0, np.int64)
     is_structured = structured[np.concatenate(found_p)] if found_p else np.zeros(0, bool)

@@ -146,3 +146,17 @@ def test_pair_scorer_matches_naive(data):
         assert relation[k] == rel
         assert np.allclose(features[k], feats)
         assert abs(score[k] - sc) < 1e-12
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text("0129", max_size=7), st.text("0129", max_size=7)), min_size=1))
+def test_one_edit_check_matches_osa_distance(pairs):
+    from rapidfuzz.distance import OSA
+
+    from cashmatch.engine.hashing import one_edit_apart
+
+    left = pa.array([a for a, _ in pairs])
+    right = pa.array([b for _, b in pairs])
+    idx = np.arange(len(pairs))
+    got = one_edit_apart(left, right, idx, idx, min_len=0)
+    assert got.tolist() == [OSA.distance(a, b) == 1 for a, b in pairs]
