@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
 from cashmatch.engine.money import currency_exponent
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS, PAYMENTS
 

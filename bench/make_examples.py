@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from cashmatch.loaders.tabular import to_file_columns, write_table_atomically
 
 from bench.generator import Dataset, generate
+from cashmatch.loaders.tabular import to_file_columns, write_table_atomically
 
 
 def write_dataset(data: Dataset, out: Path) -> None:

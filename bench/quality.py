@@ -19,9 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pyarrow as pa
-from cashmatch.engine import MatchConfig, build_index, match_payments
 
 from bench.generator import Dataset, generate
+from cashmatch.engine import MatchConfig, build_index, match_payments
 
 
 @dataclass

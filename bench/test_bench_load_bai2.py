@@ -14,10 +14,10 @@ import random
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.bai2 import load_bai2
 
 from bench.formats.bai2 import write_bai2
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.bai2 import load_bai2
 
 N_PAYMENTS = int(os.environ.get("CASHMATCH_BENCH_BAI2_N", "100000"))
 

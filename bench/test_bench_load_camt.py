@@ -12,10 +12,10 @@ import random
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.camt import load_camt053
 
 from bench.formats.camt import write_camt053
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.camt import load_camt053
 
 N_PAYMENTS = int(os.environ.get("CASHMATCH_BENCH_CAMT_N", "100000"))
 

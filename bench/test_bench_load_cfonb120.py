@@ -13,10 +13,10 @@ import random
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.cfonb120 import load_cfonb120
 
 from bench.formats.cfonb120 import write_cfonb120
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.cfonb120 import load_cfonb120
 
 N_PAYMENTS = int(os.environ.get("CASHMATCH_BENCH_CFONB120_N", "100000"))
 

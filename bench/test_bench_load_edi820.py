@@ -14,10 +14,10 @@ import random
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.edi820 import load_edi820
 
 from bench.formats.edi820 import write_edi820
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.edi820 import load_edi820
 
 N_ADVICES = int(os.environ.get("CASHMATCH_BENCH_EDI820_N", "100000"))
 

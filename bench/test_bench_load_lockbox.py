@@ -13,10 +13,10 @@ import random
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.lockbox import load_lockbox
 
 from bench.formats.lockbox import write_lockbox
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.lockbox import load_lockbox
 
 N_CHECKS = int(os.environ.get("CASHMATCH_BENCH_LOCKBOX_N", "100000"))
 

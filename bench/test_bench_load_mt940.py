@@ -12,10 +12,10 @@ import random
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.mt940 import load_mt940
 
 from bench.formats.mt940 import write_mt940
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.mt940 import load_mt940
 
 N_PAYMENTS = int(os.environ.get("CASHMATCH_BENCH_MT940_N", "100000"))
 

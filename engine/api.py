@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from cashmatch.engine.assignment import resolve_contests
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import METHODS

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from rapidfuzz import fuzz, process
+
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.normalize import normalize_account, normalize_name
-from rapidfuzz import fuzz, process
 
 # How a payer was identified, strongest first.
 BY_NONE, BY_ACCOUNT, BY_NAME, BY_PREFIX, BY_FUZZY, BY_AMBIGUOUS = 0, 1, 2, 3, 4, 5

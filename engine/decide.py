@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from cashmatch.engine.customers import STRONG_METHODS
 from cashmatch.engine.index import OpenItemIndex
 from cashmatch.engine.schemas import (

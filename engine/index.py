@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import CustomerIndex
 from cashmatch.engine.errors import InputError

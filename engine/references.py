@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.hashing import hash_deletions, hash_strings, typo_join
 from cashmatch.engine.normalize import reference_keys

@@ -27,6 +27,7 @@ import re
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from cashmatch.engine.money import MoneyError, currency_exponent, format_amount
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_LINE
 from cashmatch.loaders.base import LoadedFile

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
 
 

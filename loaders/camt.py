@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from cashmatch.engine.money import CURRENCY_EXPONENTS, format_amount
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES, REMITTANCE_LINE
 from cashmatch.loaders.base import LoadedFile

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from cashmatch.engine.money import CURRENCY_EXPONENTS
 from cashmatch.loaders.errors import LoadError
 

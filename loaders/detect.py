@@ -20,7 +20,7 @@ from cashmatch.loaders.camt import load_camt053, load_camt054, sniff_camt053, sn
 from cashmatch.loaders.cfonb120 import load_cfonb120, sniff_cfonb120
 from cashmatch.loaders.edi820 import load_edi820, sniff_edi820
 from cashmatch.loaders.errors import LoadError
-from cashmatch.loaders.lockbox import load_lockbox, sniff_lockbox
+from cashmatch.loaders.lockbox import load_layouts, load_lockbox, sniff_lockbox
 from cashmatch.loaders.mt940 import load_mt940, sniff_mt940
 from cashmatch.loaders.remittance_csv import load_remittance_csv, sniff_remittance_csv
 from cashmatch.loaders.remt import load_remt001, sniff_remt001
@@ -68,6 +68,24 @@ def load_payments_table(
     )
 
 
+def load_lockbox_any_layout(
+    path: str, *, data: bytes | None = None, lenient: bool = False
+) -> LoadedFile:
+    """Load a lockbox file with the first layout of ``lockbox_layouts.toml`` that reads it.
+
+    Banks place the fields differently; a file read with the wrong layout fails
+    its totals. When no layout reads it, the error of the layout that got
+    furthest into the file is the one reported.
+    """
+    errors: list[LoadError] = []
+    for layout in load_layouts():
+        try:
+            return load_lockbox(path, data=data, lenient=lenient, layout=layout)
+        except LoadError as error:
+            errors.append(error)
+    raise max(errors, key=lambda e: e.line or 0)
+
+
 @dataclass(frozen=True)
 class Format:
     """A file format: its name, how to recognise it and how to load it."""
@@ -84,7 +102,7 @@ FORMATS: tuple[Format, ...] = (
     Format("remt.001", sniff_remt001, load_remt001),
     Format("edi820", sniff_edi820, load_edi820),
     Format("bai2", sniff_bai2, load_bai2),
-    Format("lockbox", sniff_lockbox, load_lockbox),
+    Format("lockbox", sniff_lockbox, load_lockbox_any_layout),
     Format("mt940", sniff_mt940, load_mt940),
     Format("cfonb120", sniff_cfonb120, load_cfonb120),
     Format("remittance_csv", sniff_remittance_csv, load_remittance_csv),

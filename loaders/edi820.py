@@ -37,6 +37,7 @@ import re
 
 import numpy as np
 import pyarrow as pa
+
 from cashmatch.engine.money import MoneyError, currency_exponent, format_amount
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES, REMITTANCE_LINE
 from cashmatch.loaders.base import LoadedFile, RemittanceAdvice, RemittanceLine

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from cashmatch.engine.normalize import normalize_name
 
 TRACE = "trace_id"

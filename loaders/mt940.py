@@ -39,6 +39,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.base import LoadedFile
 from cashmatch.loaders.errors import LoadError

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+
 from cashmatch.engine.index import check_unique
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
 from cashmatch.loaders.detect import load_file

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
 from cashmatch.engine.schemas import CUSTOMERS, MATCHES, MONEY_COLUMNS, OPEN_ITEMS, PAYMENTS
 from cashmatch.loaders.columns import (
     format_amount_column,

@@ -13,8 +13,9 @@ import io
 import os
 from collections.abc import Iterator
 
-from cashmatch.loaders.errors import LoadError
 from lxml import etree
+
+from cashmatch.loaders.errors import LoadError
 
 # libxml2 reports undecodable UTF-8 with this wording; only then is a Latin-1
 # retry worth it (any other syntax error would fail the same way again).

@@ -27,6 +27,7 @@ import re
 from typing import BinaryIO
 
 import pyarrow as pa
+
 from cashmatch.engine.money import format_amount
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"

@@ -32,6 +32,7 @@ import os
 from typing import BinaryIO
 
 import pyarrow as pa
+
 from cashmatch.engine.money import format_amount
 
 

@@ -30,6 +30,7 @@ import os
 from typing import BinaryIO
 
 import pyarrow as pa
+
 from cashmatch.loaders.lockbox import load_layouts
 
 

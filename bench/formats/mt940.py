@@ -31,6 +31,7 @@ import os
 from typing import BinaryIO
 
 import pyarrow as pa
+
 from cashmatch.loaders.statement_text import exponent_of
 
 _LINE = 65

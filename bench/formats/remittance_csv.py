@@ -28,6 +28,7 @@ import os
 from typing import TextIO
 
 import pyarrow as pa
+
 from cashmatch.engine.money import format_amount
 
 COLUMNS = (

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS, PAYMENTS
 
 D = dt.date

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from cashmatch.engine import build_index, match_payments
-from cashmatch.engine.schemas import RESIDUAL_ACTIONS, STATUSES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.generator import generate
+from cashmatch.engine import build_index, match_payments
+from cashmatch.engine.schemas import RESIDUAL_ACTIONS, STATUSES
 
 
 @settings(max_examples=12, deadline=None)

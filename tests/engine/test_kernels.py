@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cashmatch.engine.hashing import hash_deletions, hash_strings, hash_strings_naive
 from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_naive
 from cashmatch.engine.subset_sum import find_subsets, subset_sum_naive, subset_sum_small
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 texts = st.lists(st.text(alphabet="AB0129-é ", max_size=12), min_size=1, max_size=20)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine import InputError, MatchConfig, match
 
+from cashmatch.engine import InputError, MatchConfig, match
 from tests.engine.conftest import D, customers, payments
 
 

@@ -7,10 +7,9 @@ precision of automatic matches fall below 99.5%, this fails.
 
 from __future__ import annotations
 
-from cashmatch.engine import build_index, match_payments
-
 from bench.generator import generate
 from bench.quality import evaluate
+from cashmatch.engine import build_index, match_payments
 
 
 def test_auto_match_rate_and_precision_on_an_unseen_seed():

@@ -8,13 +8,13 @@ import io
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.bai2 import load_bai2, sniff_bai2, type_code_kind
-from cashmatch.loaders.errors import LoadError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.formats.bai2 import write_bai2
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.bai2 import load_bai2, sniff_bai2, type_code_kind
+from cashmatch.loaders.errors import LoadError
 
 SAMPLES = "bai2"
 

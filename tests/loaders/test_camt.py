@@ -9,6 +9,10 @@ import time
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.formats.camt import write_camt053
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders import camt
 from cashmatch.loaders.camt import (
@@ -19,10 +23,6 @@ from cashmatch.loaders.camt import (
     sniff_camt054,
 )
 from cashmatch.loaders.errors import LoadError
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from bench.formats.camt import write_camt053
 
 # -- helpers ---------------------------------------------------------------------
 

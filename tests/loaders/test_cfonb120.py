@@ -8,13 +8,13 @@ import io
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.cfonb120 import load_cfonb120, read_cfonb120_operations, sniff_cfonb120
-from cashmatch.loaders.errors import LoadError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.formats.cfonb120 import write_cfonb120
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.cfonb120 import load_cfonb120, read_cfonb120_operations, sniff_cfonb120
+from cashmatch.loaders.errors import LoadError
 
 SAMPLES = "cfonb120"
 

@@ -8,13 +8,13 @@ import io
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.edi820 import load_edi820, sniff_edi820, x12_minor
-from cashmatch.loaders.errors import LoadError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.formats.edi820 import write_edi820
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.edi820 import load_edi820, sniff_edi820, x12_minor
+from cashmatch.loaders.errors import LoadError
 
 SAMPLES = (
     "oopfactory_820_example6_2ent.edi",

@@ -6,6 +6,9 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
 from cashmatch.loaders.edi820 import load_edi820
 from cashmatch.loaders.link import (
@@ -18,8 +21,6 @@ from cashmatch.loaders.link import (
     names_agree,
 )
 from cashmatch.loaders.remittance_csv import load_remittance_csv
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 DAY = dt.date(2024, 3, 1)
 

@@ -8,6 +8,10 @@ import io
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.formats.lockbox import write_lockbox
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.errors import LoadError
 from cashmatch.loaders.lockbox import (
@@ -17,10 +21,6 @@ from cashmatch.loaders.lockbox import (
     load_lockbox,
     sniff_lockbox,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from bench.formats.lockbox import write_lockbox
 
 SAMPLES = "lockbox"
 

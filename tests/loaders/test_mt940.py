@@ -8,14 +8,14 @@ import io
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.loaders.errors import LoadError
-from cashmatch.loaders.mt940 import load_mt940, read_mt940_lines, sniff_mt940
-from cashmatch.loaders.mt940_details import parse_details
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.formats.mt940 import write_mt940
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.errors import LoadError
+from cashmatch.loaders.mt940 import load_mt940, read_mt940_lines, sniff_mt940
+from cashmatch.loaders.mt940_details import parse_details
 
 SAMPLES = "mt940"
 

@@ -8,13 +8,13 @@ import io
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
-from cashmatch.loaders.errors import LoadError
-from cashmatch.loaders.remittance_csv import load_remittance_csv, sniff_remittance_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.formats.remittance_csv import write_remittance_csv
+from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
+from cashmatch.loaders.errors import LoadError
+from cashmatch.loaders.remittance_csv import load_remittance_csv, sniff_remittance_csv
 
 FULL = (
     b"payment_reference,invoice_number,amount_paid,currency,discount,deduction,"

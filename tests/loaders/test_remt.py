@@ -6,12 +6,13 @@ import contextlib
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
 from cashmatch.loaders.camt import sniff_camt053
 from cashmatch.loaders.errors import LoadError
 from cashmatch.loaders.remt import load_remt001, sniff_remt001
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 NS = "urn:iso:std:iso:20022:tech:xsd:remt.001.001.04"
 

@@ -6,12 +6,13 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cashmatch.engine.money import MoneyError, format_amount, parse_amount
 from cashmatch.loaders import LoadError, read_customers, read_open_items, read_payments
 from cashmatch.loaders.columns import format_amount_column, parse_amount_column
 from cashmatch.loaders.tabular import write_table_atomically
-from hypothesis import given
-from hypothesis import strategies as st
 
 HEADER = (
     "invoice_id,invoice_number,customer_id,customer_name,currency,amount_open,issue_date,due_date"
