@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import pyarrow as pa
+
 from cashmatch.engine import InputError, MatchConfig, build_index, match_payments
 from cashmatch.engine.money import format_amount
 from cashmatch.loaders import LoadError, read_customers, read_open_items, write_matches
