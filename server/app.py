@@ -12,13 +12,14 @@ from concurrent import futures
 from dataclasses import dataclass
 
 import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
 from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
 from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2_grpc as pb_grpc
 from cashmatch.server.limits import Limits
 from cashmatch.server.service import CashMatchService
 from cashmatch.server.store import Store
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 log = logging.getLogger("cashmatch.server")
 
@@ -46,6 +47,7 @@ class Running:
         # Load balancers see NOT_SERVING first and stop sending calls here.
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        self.service.close()
         self.service.store.close()
 
 

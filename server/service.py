@@ -20,10 +20,15 @@ import logging
 import os
 import tempfile
 import threading
+from concurrent import futures
 from dataclasses import dataclass
 
 import grpc
 import pyarrow as pa
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
 from cashmatch.engine import InputError, MatchConfig, build_index, match_payments
 from cashmatch.engine.money import CURRENCY_EXPONENTS
 from cashmatch.engine.schemas import (
@@ -46,9 +51,6 @@ from cashmatch.server.errors import (
     Unauthenticated,
 )
 from cashmatch.server.limits import CHUNK_BYTES, Limits
-from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 log = logging.getLogger("cashmatch.server")
 
@@ -295,6 +297,9 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
         self._cache_size = index_cache_size
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
+        # Rebuilds an index right after a write changed its ledger, so the
+        # next call (a payment arriving on its own) finds it ready.
+        self._rebuilder = futures.ThreadPoolExecutor(1, thread_name_prefix="cashmatch-index")
 
     # -- plumbing ------------------------------------------------------------
 
@@ -328,6 +333,19 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return index
+
+    def _refresh_later(self, ledger_pk: int) -> None:
+        def refresh() -> None:
+            try:
+                with self._lock(ledger_pk):
+                    self._index(ledger_pk)
+            except Exception:  # the next call builds it anyway
+                log.exception("rebuilding the index of ledger %d failed", ledger_pk)
+
+        self._rebuilder.submit(refresh)
+
+    def close(self) -> None:
+        self._rebuilder.shutdown(wait=True, cancel_futures=True)
 
     def warm(self) -> int:
         """Build the index of every ledger (on start, so the first call is fast)."""
@@ -374,6 +392,8 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
             else:
                 matches = MATCHES.empty_table()
             result = self.store.ingest(ledger.pk, new, matches, files, payment_file)
+        if result.applied_minor:
+            self._refresh_later(ledger.pk)
         duplicates = [pid for pid in ids if pid in known]
         old = self.store.matches_of(ledger.pk, duplicates) if duplicates else None
         statuses = result.statuses
@@ -632,6 +652,7 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
         ledger = self._ledger(tenant, request.ledger_id)
         with self._lock(ledger.pk):
             rows, last = self.store.confirm(ledger.pk, request.payment_id)
+        self._refresh_later(ledger.pk)
         return pb.ConfirmMatchResponse(matches=_match_rows(rows), last_sequence=last)
 
     @rpc
@@ -651,6 +672,7 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
         allocations = [(a.invoice_id, a.amount_minor) for a in request.allocations]
         with self._lock(ledger.pk):
             rows, last = self.store.correct(ledger.pk, request.payment_id, allocations)
+        self._refresh_later(ledger.pk)
         return pb.CorrectMatchResponse(matches=_match_rows(rows), last_sequence=last)
 
     # -- export --------------------------------------------------------------
