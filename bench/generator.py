@@ -387,12 +387,18 @@ class _Gen:
         return template.format(r=joined, po=po, cust=cust, date=date)
 
     def pick_open(self, customer: int | None = None, k: int = 1) -> list[int]:
+        """Take k open invoices of a customer (a random one by weight if None), uniformly."""
         rng = self.rng
         for _ in range(50):
             c = int(rng.choice(self.n_customers, p=self.weight)) if customer is None else customer
-            pool = [i for i in self.by_customer.get(c, []) if self.inv_open[i]]
+            pool = self.by_customer.get(c, [])
             if len(pool) >= k:
-                chosen = [int(i) for i in rng.choice(pool, size=k, replace=False)]
+                chosen = []
+                for _ in range(k):
+                    # Swap the pick with the last open one and pop: O(1) per invoice.
+                    j = int(rng.integers(0, len(pool)))
+                    pool[j], pool[-1] = pool[-1], pool[j]
+                    chosen.append(pool.pop())
                 for i in chosen:
                     self.inv_open[i] = False
                 return chosen
@@ -482,7 +488,7 @@ class _Gen:
         c = None
         for _ in range(20):
             cand = int(rng.choice(self.n_customers, p=self.weight))
-            if sum(self.inv_open[i] for i in self.by_customer.get(cand, [])) >= k:
+            if len(self.by_customer.get(cand, [])) >= k:
                 c = cand
                 break
         if c is None:

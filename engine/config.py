@@ -40,6 +40,9 @@ class MatchConfig:
             to this many invoices are searched.
         subset_window_days: invoices issued more than this many days before the
             payment are left out of combination searches.
+        subset_max_coincidence: a combination found by search is applied
+            automatically only when fewer than this many subsets of the pool
+            are expected to reach the amount by chance.
         subset_max_candidates: a combination search looks at no more than this
             many of a customer's invoices (those due nearest the payment date),
             so a customer with thousands of open items costs no more than one
@@ -68,6 +71,7 @@ class MatchConfig:
     subset_max_combination: int = 4
     subset_window_days: int = 400
     subset_max_candidates: int = 200
+    subset_max_coincidence: float = 1e-3
     name_fuzzy_cutoff: float = 88.0
     name_fuzzy_margin: float = 4.0
     name_prefix_min: int = 10

@@ -355,7 +355,11 @@ class Decider:
             # like another invoice's, an invoice paid earlier): which of them add up?
             amounts = np.array([index.amount[r] for r in group], np.int64)
             count, positions, proven = find_subsets(
-                amounts, facts.amount, config.subset_max_items, config.subset_max_combination
+                amounts,
+                facts.amount,
+                config.subset_max_items,
+                config.subset_max_combination,
+                config.subset_max_coincidence,
             )
             if count == 1 and proven and len(positions) > 1:
                 rows = [group[k] for k in positions]
@@ -395,7 +399,11 @@ class Decider:
         family = int(index.family[quoted[0]])
         rows, cut = self._candidates_for_search(facts, family, rest, quoted)
         count, positions, proven = find_subsets(
-            index.amount[rows], rest, config.subset_max_items, config.subset_max_combination
+            index.amount[rows],
+            rest,
+            config.subset_max_items,
+            config.subset_max_combination,
+            config.subset_max_coincidence,
         )
         if count != 1:
             return count
@@ -410,8 +418,18 @@ class Decider:
         strong = facts.method in STRONG_METHODS
         exact = index.amount_rows(facts.family, facts.currency, facts.amount, facts.amount)
         exact = exact[index.issue[exact] <= facts.value_date + 5]
+        rows, cut = self._candidates_for_search(facts, facts.family, facts.amount, [])
         if len(exact) == 1:
-            h = self.hypothesis(facts, [int(exact[0])], "customer+amount_unique", AMOUNT_EXACT)
+            # One invoice of that amount: unless several others add up to it too.
+            count, _, _ = find_subsets(
+                index.amount[rows],
+                facts.amount,
+                config.subset_max_items,
+                config.subset_max_combination,
+                config.subset_max_coincidence,
+            )
+            reason = "customer+amount_unique" if count <= 1 else "customer+amount_ambiguous"
+            h = self.hypothesis(facts, [int(exact[0])], reason, AMOUNT_EXACT)
             self._weak_identity(facts, h, strong)
             hyps.append(h)
             return
@@ -419,9 +437,12 @@ class Decider:
             oldest = int(exact[np.argmin(index.due[exact])])
             hyps.append(self.hypothesis(facts, [oldest], "customer+amount_ambiguous", AMOUNT_EXACT))
             return
-        rows, cut = self._candidates_for_search(facts, facts.family, facts.amount, [])
         count, positions, proven = find_subsets(
-            index.amount[rows], facts.amount, config.subset_max_items, config.subset_max_combination
+            index.amount[rows],
+            facts.amount,
+            config.subset_max_items,
+            config.subset_max_combination,
+            config.subset_max_coincidence,
         )
         if count >= 1:
             chosen = [int(rows[k]) for k in positions]

@@ -11,6 +11,7 @@ person must choose.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numba as nb
 import numpy as np
@@ -114,7 +115,34 @@ def subset_sum_small(amounts, target, max_size):
     return min(count, 2), bi, bj, bk
 
 
-def find_subsets(amounts: np.ndarray, target: int, max_items: int, max_size: int):
+def expected_coincidences(amounts: np.ndarray, exhaustive: bool, max_size: int) -> float:
+    """How many subsets would sum to a given amount by chance.
+
+    The subsets searched spread their sums over about the pool's total; an
+    amount in that span is hit by chance about (subsets searched) / (total)
+    times. With 24 invoices of a few hundred euros that is several: any amount
+    "fits", and a unique fit proves nothing.
+
+    Example:
+        >>> round(expected_coincidences(np.full(10, 150000), True, 3), 4)
+        0.0007
+    """
+    n = len(amounts)
+    total = float(np.abs(amounts).sum()) or 1.0
+    if exhaustive:
+        searched = 2.0**n
+    else:
+        searched = float(sum(math.comb(n, k) for k in range(1, min(max_size, 3) + 1)))
+    return searched / total
+
+
+def find_subsets(
+    amounts: np.ndarray,
+    target: int,
+    max_items: int,
+    max_size: int,
+    max_coincidence: float = 1e-3,
+):
     """Find the invoices among ``amounts`` that sum exactly to ``target``.
 
     Args:
@@ -124,17 +152,22 @@ def find_subsets(amounts: np.ndarray, target: int, max_items: int, max_size: int
         max_items: exhaustive search up to this many amounts.
         max_size: beyond that, combinations of at most this many (capped at 3),
             plus the oldest-first prefix.
+        max_coincidence: a unique solution is proven only when fewer than this
+            many subsets are expected to hit the target by chance
+            (:func:`expected_coincidences`).
 
     Returns:
         (count, positions, proven): count 0, 1 or 2 (two or more solutions),
-        the positions of one solution, and whether a unique solution is proven
-        unique: true for an exhaustive search and for the oldest-first prefix,
-        false when only small combinations of a large pool were tried (another
-        combination may fit as well, unseen).
+        the positions of one solution, and whether a unique solution is proven:
+        found by an exhaustive search (or as the oldest-first prefix) in a pool
+        where a chance fit is unlikely. Only small combinations of a large pool
+        prove nothing: another combination may fit as well, unseen.
 
     Example:
-        >>> find_subsets(np.array([500, 300, 250, 125]), 625, 24, 3)
+        >>> find_subsets(np.array([50000, 30000, 25000, 12500]), 62500, 24, 3)
         (1, [0, 3], True)
+        >>> find_subsets(np.array([500, 300, 250, 125]), 625, 24, 3)  # small amounts: chance fits
+        (1, [0, 3], False)
         >>> find_subsets(np.array([100, 200, 300]), 300, 24, 3)[0]
         2
     """
@@ -144,7 +177,8 @@ def find_subsets(amounts: np.ndarray, target: int, max_items: int, max_size: int
         return 0, [], True
     if n <= max_items:
         count, mask = subset_sum_exhaustive(amounts, np.int64(target))
-        return int(count), [i for i in range(n) if (int(mask) >> i) & 1], True
+        proven = expected_coincidences(amounts, True, max_size) <= max_coincidence
+        return int(count), [i for i in range(n) if (int(mask) >> i) & 1], proven
     count, i, j, k = subset_sum_small(amounts, np.int64(target), min(max_size, 3))
     positions = [int(x) for x in (i, j, k) if x >= 0]
     prefix = np.cumsum(amounts)
@@ -158,11 +192,12 @@ def find_subsets(amounts: np.ndarray, target: int, max_items: int, max_size: int
         inside, outside = set(amounts[: hit[0] + 1].tolist()), set(amounts[hit[0] + 1 :].tolist())
         if inside & outside:
             return 2, prefix_positions, False
+        proven = len(amounts) / max(float(np.abs(amounts).sum()), 1.0) <= max_coincidence
         if count == 0:
-            return 1, prefix_positions, True
+            return 1, prefix_positions, proven
         if sorted(positions) != prefix_positions:
             return 2, positions, False
-        return 1, prefix_positions, True
+        return 1, prefix_positions, proven
     return int(count), sorted(positions), False
 
 

@@ -33,7 +33,7 @@ def test_match_example_writes_every_payment(tmp_path, capsys):
     )
     assert code == 0
     printed = capsys.readouterr().out
-    assert "payments read:   411" in printed and "auto-matched:" in printed
+    assert "payments read:   412" in printed and "auto-matched:" in printed
     rows = read_csv(out)
     payment_ids = {r["payment_id"] for r in read_csv(EXAMPLES / "payments.csv")}
     assert {r["payment_id"] for r in rows} == payment_ids
