@@ -168,6 +168,9 @@ CURRENCY_EXPONENTS: dict[str, int] = {
         0,
     ),
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    # Withdrawn by the euro, still found in old statements and archives.
+    **dict.fromkeys(["ATS", "DEM", "FIM", "FRF", "IEP", "NLG"], 2),
+    **dict.fromkeys(["BEF", "ESP", "ITL", "LUF", "PTE"], 0),
 }
 
 _DECIMAL = re.compile(r"^\s*([+-]?)(\d+)(?:[.,](\d*))?\s*$")

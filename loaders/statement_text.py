@@ -14,10 +14,6 @@ from collections import Counter
 from cashmatch.engine.money import CURRENCY_EXPONENTS
 from cashmatch.loaders.errors import LoadError
 
-# Currencies replaced by the euro that archived statements still carry. They
-# are not in the engine's active ISO 4217 table; all had two decimals.
-LEGACY_EXPONENTS = dict.fromkeys(["ATS", "DEM", "FIM", "FRF", "IEP", "NLG"], 2)
-
 _POW10 = [10**i for i in range(20)]
 MAX_MINOR = 2**63 - 1
 
@@ -57,8 +53,7 @@ def exponent_of(currency: str) -> int | None:
         >>> exponent_of("EUR"), exponent_of("DEM"), exponent_of("XYZ")
         (2, 2, None)
     """
-    exponent = CURRENCY_EXPONENTS.get(currency)
-    return LEGACY_EXPONENTS.get(currency) if exponent is None else exponent
+    return CURRENCY_EXPONENTS.get(currency)
 
 
 def format_minor(minor: int, exponent: int) -> str:
