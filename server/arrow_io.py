@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from cashmatch.server.errors import InvalidArgument, ResourceExhausted
 from cashmatch.server.limits import CHUNK_BYTES, Limits
 

@@ -15,6 +15,7 @@ import os
 import sys
 
 import grpc
+
 from cashmatch.engine.money import format_amount
 from cashmatch.server.limits import Limits, MiB
 

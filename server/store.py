@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
+
 from cashmatch.engine.schemas import CUSTOMERS, MATCHES, OPEN_ITEMS, RESIDUAL_LEAVE_OPEN
 from cashmatch.engine.schemas import RESIDUAL_NONE as NO_RESIDUAL
 from cashmatch.server.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied

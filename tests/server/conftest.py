@@ -15,10 +15,11 @@ from pathlib import Path
 import grpc
 import pyarrow as pa
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS, PAYMENTS
 from cashmatch.server.client import Client
 from cashmatch.server.store import Store
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 D = dt.date
 ISSUE = D(2024, 4, 15)

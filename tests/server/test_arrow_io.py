@@ -6,6 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.server.arrow_io import Reassembler, read_ipc, split, table_to_ipc
 from cashmatch.server.errors import InvalidArgument, ResourceExhausted

@@ -10,10 +10,10 @@ import time
 
 import grpc
 import pytest
-from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
-from cashmatch.server.store import Store
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
+from cashmatch.server.store import Store
 from tests.server.conftest import (
     STANDARD,
     ServerProcess,

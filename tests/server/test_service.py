@@ -11,12 +11,12 @@ import grpc
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
-from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
-from cashmatch.server.client import violations
-from cashmatch.server.store import DB_NAME, hash_token
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
+from cashmatch.server.client import violations
+from cashmatch.server.store import DB_NAME, hash_token
 from tests.server.conftest import STANDARD, customers, open_amounts, open_items, payments
 
 
