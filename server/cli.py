@@ -7,6 +7,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -47,9 +48,40 @@ def _amounts(applied: dict[str, int]) -> str:
     return ", ".join(f"{format_amount(v, c)} {c}" for c, v in sorted(applied.items())) or "0"
 
 
+class UsageError(ValueError):
+    """A command-line argument that makes no sense."""
+
+
+def match_config(auto_threshold: float, settings: list[str]) -> MatchConfig:
+    """A MatchConfig from ``--auto-threshold`` and ``--set name=value`` pairs.
+
+    Example:
+        >>> match_config(0.95, ["fee_max_major=25", "discount_rates_bp=200,300"]).discount_rates_bp
+        (200, 300)
+    """
+    defaults = MatchConfig()
+    values: dict[str, object] = {"auto_threshold": auto_threshold}
+    for pair in settings:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or name not in MatchConfig.__dataclass_fields__ or name == "rule_confidence":
+            raise UsageError(f"--set {pair}: no such setting")
+        current = getattr(defaults, name)
+        try:
+            if isinstance(current, tuple):
+                values[name] = tuple(int(v) for v in text.split(",") if v.strip())
+            else:
+                values[name] = type(current)(text.strip())
+        except ValueError:
+            raise InputError(
+                "--set", None, name, f"{text!r} is not a {type(current).__name__}"
+            ) from None
+    return dataclasses.replace(defaults, **values)
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    config = MatchConfig(auto_threshold=args.auto_threshold)
+    config = match_config(args.auto_threshold, args.set or [])
     open_items = read_open_items(args.open_items)
     customers = read_customers(args.customers) if args.customers else None
     loaded = read_payment_files(args.payments, args.remittance or [], lenient=args.lenient)
@@ -117,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="least confidence applied without review (default %(default)s)",
     )
     m.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="any MatchConfig setting, e.g. --set fee_max_major=25 --set discount_days=20",
+    )
+    m.add_argument(
         "--lenient",
         action="store_true",
         help="skip and report bad records of bank files instead of rejecting the file",
@@ -143,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (LoadError, InputError) as error:
+    except (LoadError, InputError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

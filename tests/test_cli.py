@@ -96,3 +96,25 @@ def test_bad_input_is_one_clear_line_and_no_output(tmp_path, capsys):
     assert err.startswith("error: ") and "row 3" in err and "Traceback" not in err
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["payments.csv"]
+
+
+def test_settings_from_the_command_line(tmp_path, capsys):
+    from cashmatch.server.cli import match_config
+
+    config = match_config(0.97, ["fee_max_major=25", "discount_days=20", "discount_rates_bp=200"])
+    assert (config.auto_threshold, config.fee_max_major, config.discount_days) == (0.97, "25", 20)
+    assert config.discount_rates_bp == (200,)
+    out = tmp_path / "m.csv"
+    args = [
+        "match",
+        "--open-items",
+        str(EXAMPLES / "open_items.csv"),
+        "--payments",
+        str(EXAMPLES / "payments.csv"),
+        "--out",
+        str(out),
+    ]
+    assert main([*args, "--set", "no_such=1"]) == 2
+    assert "no such setting" in capsys.readouterr().err
+    assert main([*args, "--set", "discount_days=soon"]) == 2
+    assert not out.exists()
