@@ -188,7 +188,9 @@ class CustomerIndex:
         self._fuzzy(fuzzy_rows, fuzzy_keys, found_code, found_method)
         customer[todo] = found_code[inverse]
         method[todo] = found_method[inverse]
-        family = np.where(customer >= 0, self.family[np.maximum(customer, 0)], -1)
+        family = np.full(n, -1, np.int64)
+        known = customer >= 0
+        family[known] = self.family[customer[known]]
         return Identification(customer, family, method, METHOD_SCORE[method])
 
     def _fuzzy(self, rows, keys, found_code, found_method) -> None:

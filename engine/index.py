@@ -62,7 +62,7 @@ def check_unique(values: pa.Array, table: str, column: str) -> None:
 def check_currencies(values: pa.Array, table: str) -> None:
     """Raise InputError at the first unknown currency code."""
     known = pc.is_in(values, value_set=pa.array(sorted(CURRENCY_EXPONENTS)))
-    if not pc.all(known).as_py():
+    if len(values) and not pc.all(known).as_py():
         row = int(np.flatnonzero(~known.to_numpy(zero_copy_only=False))[0])
         raise InputError(table, row, "currency", f"unknown currency {values[row].as_py()!r}")
 

@@ -280,3 +280,12 @@ def test_bad_input_names_table_row_and_column(standard_ledger):
     bad = payments([{"amount_minor": 1, "currency": "XXX"}])
     with pytest.raises(InputError, match=r"payments row 0 column 'currency'"):
         match(standard_ledger, bad)
+
+
+def test_empty_ledger_leaves_every_payment_unmatched():
+    from cashmatch.engine.schemas import OPEN_ITEMS
+
+    result = match(OPEN_ITEMS.empty_table(), payments([{"amount_minor": 5}, {"amount_minor": 7}]))
+    rows = result.matches.to_pylist()
+    assert [(r["payment_id"], r["status"]) for r in rows] == [("P1", "unmatched"), ("P2", "unmatched")]
+    assert rows[0]["reason"] == "no_open_items_in_currency"
