@@ -279,10 +279,11 @@ def _matches_table(index, payments, decisions, ident, amount, currency) -> pa.Ta
             out_unapplied.append(top.unapplied)
             out_customer.append(customer)
     invoice_pos = np.array(out_invoice_pos, np.int64)
-    invoice_ids = pc.take(index.invoice_id, pa.array(np.maximum(invoice_pos, 0)))
-    invoice_ids = (
-        pc.if_else(pa.array(invoice_pos < 0), "", invoice_ids) if len(invoice_pos) else invoice_ids
-    )
+    if len(index.invoice_id):
+        invoice_ids = pc.take(index.invoice_id, pa.array(np.maximum(invoice_pos, 0)))
+        invoice_ids = pc.if_else(pa.array(invoice_pos < 0), "", invoice_ids)
+    else:
+        invoice_ids = pa.array([""] * len(invoice_pos), pa.string())
     customer_codes = np.array(out_customer, np.int64)
     return pa.table(
         {
