@@ -148,6 +148,8 @@ def match_payments(
         config,
         structured_refs,
         structured_owner,
+        payment_amount=amount,
+        invoice_amount=index.amount,
     )
     lap("extract_references")
 

@@ -140,6 +140,9 @@ class Decider:
         self.config = index.config
         self.rule = self.config.rule_confidence
         self.discount_bp = np.array(self.config.discount_rates_bp, np.int64)
+        # A family's invoices in one currency, due-date order: asked for again by
+        # each of its payments in a batch.
+        self._family_rows: dict[tuple[int, int], np.ndarray] = {}
 
     def relation(self, facts: PaymentFacts, total: int, rows: list[int]) -> int:
         days = facts.value_date - int(min(self.index.issue[r] for r in rows))
@@ -372,7 +375,10 @@ class Decider:
     ) -> tuple[np.ndarray, bool]:
         """A family's invoices that may be part of a combination, and whether the pool was cut."""
         index, config = self.index, self.config
-        rows = index.family_rows(family, facts.currency)
+        key = (family, facts.currency)
+        rows = self._family_rows.get(key)
+        if rows is None:
+            rows = self._family_rows[key] = index.family_rows(family, facts.currency)
         amounts = index.amount[rows]
         ok = (amounts > 0) & (amounts <= limit)
         ok &= index.issue[rows] <= facts.value_date + 5
@@ -382,9 +388,10 @@ class Decider:
             rows = rows[~np.isin(rows, exclude)]
         if len(rows) <= config.subset_max_candidates:
             return rows, False
-        nearest = np.argsort(np.abs(index.due[rows] - facts.value_date), kind="stable")
-        rows = np.sort(rows[nearest[: config.subset_max_candidates]])
-        return rows[np.argsort(index.due[rows], kind="stable")], True
+        distance = np.abs(index.due[rows] - facts.value_date)
+        nearest = np.argpartition(distance, config.subset_max_candidates)
+        # Family rows are in due-date order: sorting positions keeps that order.
+        return rows[np.sort(nearest[: config.subset_max_candidates])], True
 
     def _complete(
         self, facts: PaymentFacts, quoted: list[int], hyps: list[Hypothesis], conflict: bool

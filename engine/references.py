@@ -124,7 +124,9 @@ class ReferenceHits:
     structured: np.ndarray  # bool: the reference came from structured remittance
 
 
-def extract_references(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+def extract_references(
+    texts: pa.Array, with_kind: bool = False
+) -> tuple[pa.Array, np.ndarray] | tuple[pa.Array, np.ndarray, np.ndarray]:
     """Cut remittance texts into the candidate references they may quote.
 
     Candidates are each token, each part of a slash-separated token, and each
@@ -132,7 +134,8 @@ def extract_references(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     "INV 2024 000123" for "INV-2024-000123").
 
     Returns:
-        (candidates, owner): ``owner[k]`` is the position of the text ``candidates[k]`` came from.
+        (candidates, owner): ``owner[k]`` is the position of the text ``candidates[k]`` came from;
+        with ``with_kind``, also ``joined``: whether a candidate is a run of tokens.
 
     Example:
         >>> cands, owner = extract_references(pa.array(["Inv 2024/123", None, "PO 77"]))
@@ -147,7 +150,7 @@ def extract_references(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     owner = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
     keep = pc.greater(pc.utf8_length(tokens), 0).to_numpy(zero_copy_only=False)
     tokens, owner = pc.filter(tokens, keep), owner[keep]
-    parts, part_owner = [tokens], [owner]
+    parts, part_owner, part_joined = [tokens], [owner], [np.zeros(len(tokens), bool)]
     for width in (2, 3):
         if len(tokens) < width:
             continue
@@ -156,12 +159,16 @@ def extract_references(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
         pieces = [pc.take(tokens, pa.array(starts + k)) for k in range(width)]
         parts.append(pc.binary_join_element_wise(*pieces, ""))
         part_owner.append(owner[starts])
+        part_joined.append(np.ones(len(starts), bool))
     slashed = pc.match_substring(tokens, "/").to_numpy(zero_copy_only=False)
     if slashed.any():
         split = pc.split_pattern(pc.filter(tokens, slashed), "/")
         parts.append(pc.list_flatten(split))
         part_owner.append(owner[slashed][pc.list_parent_indices(split).to_numpy()])
+        part_joined.append(np.zeros(len(parts[-1]), bool))
     candidates = pa.concat_arrays([p.cast(pa.string()) for p in parts])
+    if with_kind:
+        return candidates, np.concatenate(part_owner), np.concatenate(part_joined)
     return candidates, np.concatenate(part_owner)
 
 
@@ -171,6 +178,8 @@ def find_references(
     config: MatchConfig,
     structured_refs: pa.Array | None = None,
     structured_owner: np.ndarray | None = None,
+    payment_amount: np.ndarray | None = None,
+    invoice_amount: np.ndarray | None = None,
 ) -> ReferenceHits:
     """Look every candidate reference of every payment up in the invoice index.
 
@@ -180,13 +189,17 @@ def find_references(
         config: key lengths and hit limits.
         structured_refs: invoice references from structured remittance lines.
         structured_owner: the payment position of each structured reference.
+        payment_amount, invoice_amount: when given, numbers one edit away are
+            only looked for in payments that quote no invoice open for exactly
+            the amount paid: for the others a typo cannot change the decision.
     """
-    candidates, owner = extract_references(texts)
+    candidates, owner, joined = extract_references(texts, with_kind=True)
     structured = np.zeros(len(candidates), bool)
     if structured_refs is not None and len(structured_refs):
         candidates = pa.concat_arrays([candidates, structured_refs.cast(pa.string())])
         owner = np.concatenate([owner, structured_owner])
         structured = np.concatenate([structured, np.ones(len(structured_refs), bool)])
+        joined = np.concatenate([joined, np.zeros(len(structured_refs), bool)])
     keys = reference_keys(candidates)
     limit = config.max_ref_hits_per_key
     found_p, found_i, found_q = [], [], []
@@ -212,7 +225,14 @@ def find_references(
     # Typos: the token's digits, and each of its deletions, against the invoices'
     # digits and their deletions; every hit is checked at one edit as it is found.
     digits = keys["digits"]
-    ok = all_rows[_valid(digits, config.min_typo_key)]
+    wanted = _valid(digits, config.min_typo_key) & ~joined
+    if payment_amount is not None and found_p:
+        hit_payment = owner[np.concatenate(found_p)]
+        hit_invoice = np.concatenate(found_i)
+        settled = np.zeros(len(payment_amount), bool)
+        settled[hit_payment[invoice_amount[hit_invoice] == payment_amount[hit_payment]]] = True
+        wanted &= ~settled[owner]
+    ok = all_rows[wanted]
     own_hashes = hash_strings(digits)[ok]
     del_hashes, del_owner = hash_deletions(pc.take(digits, pa.array(ok)), config.min_typo_key)
     typo_tok, typo_inv = [], []
