@@ -76,7 +76,9 @@ def machine_section(results: dict) -> list[str]:
         "",
         f"Data: bench/generator.py, seed {results['plan']['seed']}, the realistic mix of cases "
         "(hard ones included); every configuration in a fresh process pinned to its cores; "
-        f"run took {results.get('elapsed_s', 0):.0f} s.",
+        f"run took {results.get('elapsed_s', 0):.0f} s. Load average (1, 5, 15 min) before: "
+        f"{m.get('loadavg_before', '?')}, after: {m.get('loadavg_after', '?')} (other work on "
+        "a shared machine shows here).",
         "",
     ]
 
@@ -333,6 +335,11 @@ def grpc_section(results: dict) -> list[str]:
         "",
         *_table(head, rows, right_from=1),
     ]
+
+
+def _load(m: dict) -> str:
+    got = m.get("loadavg_1min")
+    return "-" if not got else f"{got[0]:.1f} / {got[1]:.1f}"
 
 
 def scaling_section(results: dict, plots: list[str]) -> list[str]:

@@ -35,7 +35,15 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
-    """The process's RSS high-water mark so far, in MB (Linux reports KiB)."""
+    """This process's RSS high-water mark so far, in MB.
+
+    VmHWM, not ``ru_maxrss``: on Linux the latter starts from the parent's RSS
+    at fork (exec keeps the larger), so a big parent would inflate every child.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e6
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
@@ -204,9 +212,9 @@ def _writers() -> dict:
 def task_load(job: dict) -> dict:
     """Write the batch in each bank format, then time load + match of each file."""
     import pyarrow.compute as pc
-    from cashmatch.engine import build_index, match_payments
 
     from bench.report_data import load_dataset
+    from cashmatch.engine import build_index, match_payments
 
     data = load_dataset(job["data"], job["payments"])
     index = build_index(data.open_items, data.customers)
@@ -259,13 +267,23 @@ def task_load(job: dict) -> dict:
     return out
 
 
-TASKS = {"match": task_match, "cold": task_cold, "load": task_load}
+def task_generate(job: dict) -> dict:
+    """Generate a dataset into the cache, here so that the runner itself stays small."""
+    from bench.report_data import ensure_dataset
+
+    folder, seconds = ensure_dataset(job["cache"], job["seed"], job["open_items"], job["payments"])
+    return {"folder": str(folder), "seconds": seconds, "peak_rss_mb": _peak_mb()}
+
+
+TASKS = {"match": task_match, "cold": task_cold, "load": task_load, "generate": task_generate}
 
 
 def main(argv: list[str] | None = None) -> int:
     job = json.loads((argv or sys.argv[1:])[0])
     _pin(job.get("cpus"))
+    load_before = os.getloadavg()[0]
     result = TASKS[job["task"]](job)
+    result["loadavg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     result["cpus_used"] = sorted(os.sched_getaffinity(0))
     result["numba_threads"] = os.environ.get("NUMBA_NUM_THREADS")
     print("RESULT " + json.dumps(result), flush=True)

@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.report_data import ensure_dataset
+from bench.report_data import dataset_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -184,22 +184,34 @@ class Runner:
     def dataset(self, n: int) -> Path:
         if n not in self.datasets:
             batch = max(b for m, b in self.plan.grid() + [(n, min(self.plan.batches))] if m == n)
-            start = time.perf_counter()
-            folder, seconds = ensure_dataset(self.data_dir, self.plan.seed, n, batch)
-            if seconds:
+            folder = dataset_dir(self.data_dir, self.plan.seed, n, batch)
+            seconds = 0.0
+            if not (folder / "meta.json").is_file():
+                # In a subprocess: a parent grown by generation would weigh on every child.
+                job = {
+                    "task": "generate",
+                    "cache": str(self.data_dir),
+                    "seed": self.plan.seed,
+                    "open_items": n,
+                    "payments": batch,
+                }
+                got = self.worker(
+                    job, max(self.plan.cores), timeout_s=max(self.plan.timeout_s, 1800)
+                )
+                if got is None:
+                    raise RuntimeError(f"could not generate {human(n)} open items")
+                seconds = got["seconds"]
                 self.log(
                     f"generated {human(n)} open items + {human(batch)} payments "
                     f"in {seconds:.0f} s (cached in {folder})"
                 )
-            self.results["generated"][str(n)] = {
-                "seconds": round(seconds, 1),
-                "cached": not seconds,
-                "read_s": time.perf_counter() - start,
-            }
+            self.results["generated"][str(n)] = {"seconds": round(seconds, 1)}
             self.datasets[n] = folder
         return self.datasets[n]
 
-    def worker(self, job: dict, cores: int, env: dict | None = None) -> dict | None:
+    def worker(
+        self, job: dict, cores: int, env: dict | None = None, timeout_s: int | None = None
+    ) -> dict | None:
         job = {**job, "cpus": list(range(cores)), "spawned": time.time()}
         environ = {**os.environ, "NUMBA_NUM_THREADS": str(cores), **(env or {})}
         environ["PYTHONPATH"] = os.pathsep.join(
@@ -214,7 +226,7 @@ class Runner:
                 env=environ,
                 capture_output=True,
                 text=True,
-                timeout=self.plan.timeout_s,
+                timeout=timeout_s or self.plan.timeout_s,
             )
         except subprocess.TimeoutExpired:
             self.results["errors"].append(f"{label}: stopped after {self.plan.timeout_s} s")
@@ -317,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = Runner(plan, out)
     skip = set(filter(None, args.skip.split(",")))
     start = time.perf_counter()
+    load_before = [round(x, 2) for x in os.getloadavg()]
     print(
         f"cashmatch benchmark -> {out} (sizes {', '.join(map(human, plan.sizes))}; "
         f"batches {', '.join(map(human, plan.batches))}; cores {plan.cores})",
@@ -326,7 +339,11 @@ def main(argv: list[str] | None = None) -> int:
         if section not in skip:
             print(f"[{section}]", flush=True)
             getattr(runner, f"run_{section}")()
-    runner.results["machine"] = machine_info()
+    runner.results["machine"] = {
+        **machine_info(),
+        "loadavg_before": load_before,
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+    }
     runner.results["elapsed_s"] = time.perf_counter() - start
     (out / "results.json").write_text(json.dumps(runner.results, indent=1, default=str))
     report = write_report(runner.results, out)
