@@ -13,7 +13,13 @@ import pyarrow.compute as pc
 from cashmatch.engine.assignment import resolve_contests
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import METHODS
-from cashmatch.engine.decide import SUGGESTION_CAP, Decider, Hypothesis, PaymentFacts
+from cashmatch.engine.decide import (
+    SUGGESTION_CAP,
+    Decider,
+    Hypothesis,
+    PaymentFacts,
+    obvious_matches,
+)
 from cashmatch.engine.index import (
     OpenItemIndex,
     build_index,
@@ -100,6 +106,8 @@ def match_payments(
     index: OpenItemIndex,
     payments: pa.Table,
     progress: ProgressCallback | None = None,
+    *,
+    fast_path: bool = True,
 ) -> MatchResult:
     """Match a batch of payments against indexed open items.
 
@@ -107,6 +115,9 @@ def match_payments(
         index: open items indexed by :func:`build_index`.
         payments: a table of :data:`~cashmatch.engine.schemas.PAYMENTS`.
         progress: called as ``progress(done, total)`` while payments are decided.
+        fast_path: decide the obvious payments with array operations
+            (:func:`~cashmatch.engine.decide.obvious_matches`); off only to
+            check that it changes nothing.
 
     Returns:
         A :class:`MatchResult` whose ``matches`` hold every payment at least once.
@@ -184,7 +195,27 @@ def match_payments(
     decider = Decider(index)
     decisions: list[list[Hypothesis]] = []
     step = max(1, n // 100)
+    has_remittance = np.zeros(n, bool)
+    has_remittance[list(remittance)] = True
+    obvious = (
+        obvious_matches(
+            index,
+            amount,
+            currency,
+            value_date,
+            ident.family,
+            hits.payment,
+            hits.invoice,
+            hits.quality,
+            has_remittance,
+        )
+        if fast_path
+        else np.full(n, -1)
+    )
     for p in range(n):
+        if obvious[p] >= 0:
+            decisions.append(decider.obvious(int(amount[p]), int(obvious[p])))
+            continue
         lo, hi = ref_start[p], min(ref_start[p + 1], ref_start[p] + 50)
         facts = PaymentFacts(
             amount=int(amount[p]),

@@ -191,6 +191,14 @@ class Decider:
             notes=notes,
         )
 
+    def obvious(self, amount: int, row: int) -> list[Hypothesis]:
+        """The decision for a payment :func:`obvious_matches` settled: its one quote, in full."""
+        reason = "ref_exact+amount_exact"
+        h = Hypothesis(
+            [row], [amount], [0], [RESIDUAL_NONE], 0, reason, self.rule.get(reason, 0.5), auto=True
+        )
+        return self._rank([h])
+
     def decide(self, facts: PaymentFacts) -> list[Hypothesis]:
         """All hypotheses for one payment, best first; the best is auto only if safe."""
         if facts.currency < 0 or facts.amount <= 0:
@@ -516,3 +524,42 @@ class Decider:
         if not top.auto:
             top.confidence = min(top.confidence, SUGGESTION_CAP)
         return ranked
+
+
+def obvious_matches(
+    index: OpenItemIndex,
+    amount: np.ndarray,
+    currency: np.ndarray,
+    value_date: np.ndarray,
+    family: np.ndarray,
+    hit_payment: np.ndarray,
+    hit_invoice: np.ndarray,
+    hit_quality: np.ndarray,
+    has_remittance: np.ndarray,
+) -> np.ndarray:
+    """The invoice of each payment decided by one quote alone (-1 for the others), vectorised.
+
+    Most payments quote one invoice that is open for exactly the amount paid.
+    When nothing else the payment quotes is strong or fits its amount, when
+    the payer is not known to be another customer and the date is plausible,
+    :meth:`Decider.decide` would build that one hypothesis and nothing to rival
+    it: this finds those payments with array operations, so that only the rest
+    go through the per-payment search. ``tests/engine`` checks both paths agree.
+    """
+    n = len(amount)
+    if len(index) == 0:
+        return np.full(n, -1, np.int64)
+    payment, invoice = hit_payment, hit_invoice
+    valid = (index.currency[invoice] == currency[payment]) & (index.amount[invoice] > 0)
+    strong = valid & (hit_quality >= _STRONG_REF)
+    fits = valid & (index.amount[invoice] == amount[payment])
+    strong_count = np.bincount(payment[strong], minlength=n)
+    fits_count = np.bincount(payment[fits], minlength=n)
+    row = np.full(n, -1, np.int64)
+    chosen = strong & fits
+    row[payment[chosen]] = invoice[chosen]
+    ok = (strong_count == 1) & (fits_count == 1) & (row >= 0) & ~has_remittance
+    safe_row = np.maximum(row, 0)
+    ok &= (family < 0) | (family == index.family[safe_row])
+    ok &= value_date >= index.issue[safe_row] - 3
+    return np.where(ok, row, -1)

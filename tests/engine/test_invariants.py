@@ -57,3 +57,13 @@ def test_no_invoice_over_applied_and_no_payment_over_spent(seed, invoices):
                 per_payment[row["payment_id"]] + row["payment_unapplied_minor"]
                 == pay_amount[row["payment_id"]]
             )
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_fast_path_decides_exactly_like_the_full_search(seed):
+    data = generate(seed, 3000, 800)
+    index = build_index(data.open_items, data.customers)
+    fast = match_payments(index, data.payments).matches
+    full = match_payments(index, data.payments, fast_path=False).matches
+    assert fast.equals(full)
