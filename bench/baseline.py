@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 
 import pyarrow as pa
+
 from cashmatch.engine.schemas import AUTO, MATCHES, RESIDUAL_NONE, UNMATCHED
 
 RULE_NUMBER = "invoice_number+amount"

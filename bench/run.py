@@ -143,14 +143,19 @@ def make_plan(args: argparse.Namespace) -> Plan:
     return plan
 
 
-def _check_memory(plan: Plan) -> None:
-    """Drop the sizes this machine's free memory cannot hold, with a note saying so."""
+def available_memory_gb() -> float:
+    """Memory the system can still give, in GB."""
     try:
         import psutil
 
-        available_gb = psutil.virtual_memory().available / 1e9
+        return psutil.virtual_memory().available / 1e9
     except ImportError:
-        available_gb = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+
+
+def _check_memory(plan: Plan) -> None:
+    """Drop the sizes this machine's free memory cannot hold, with a note saying so."""
+    available_gb = available_memory_gb()
     keep = []
     for n in plan.sizes:
         need = EXPECTED_GB_PER_MILLION * n / 1e6

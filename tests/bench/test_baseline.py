@@ -6,7 +6,6 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from cashmatch.engine.schemas import MATCHES
 
 from bench.baseline import (
     NO_RULE,
@@ -20,6 +19,7 @@ from bench.baseline import (
 )
 from bench.generator import generate
 from bench.quality import evaluate
+from cashmatch.engine.schemas import MATCHES
 
 DAY = dt.date(2024, 5, 1)
 
