@@ -8,7 +8,8 @@ for exact lookup within a family and currency, and across all customers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +18,7 @@ import pyarrow.compute as pc
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import CustomerIndex
 from cashmatch.engine.errors import InputError
+from cashmatch.engine.hashing import hash_strings
 from cashmatch.engine.money import CURRENCY_EXPONENTS
 from cashmatch.engine.references import ReferenceIndex
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS
@@ -29,22 +31,22 @@ def conform(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
         InputError: a required column is missing, holds nulls, or cannot be cast.
     """
     columns = []
-    for field in schema:
-        if field.name not in table.column_names:
-            if not field.nullable:
-                raise InputError(name, None, field.name, "missing required column")
-            columns.append(pa.nulls(table.num_rows, field.type))
+    for spec in schema:
+        if spec.name not in table.column_names:
+            if not spec.nullable:
+                raise InputError(name, None, spec.name, "missing required column")
+            columns.append(pa.nulls(table.num_rows, spec.type))
             continue
-        column = table[field.name].combine_chunks()
+        column = table[spec.name].combine_chunks()
         try:
-            column = column.cast(field.type)
+            column = column.cast(spec.type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
             raise InputError(
-                name, None, field.name, f"cannot be read as {field.type}: {error}"
+                name, None, spec.name, f"cannot be read as {spec.type}: {error}"
             ) from None
-        if not field.nullable and column.null_count:
+        if not spec.nullable and column.null_count:
             row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-            raise InputError(name, row, field.name, "a value is required")
+            raise InputError(name, row, spec.name, "a value is required")
         columns.append(column)
     return pa.table(columns, schema=schema)
 
@@ -69,6 +71,28 @@ def check_currencies(values: pa.Array, table: str) -> None:
 
 def _days(dates: pa.Array) -> np.ndarray:
     return dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _resorted(keys, amounts, rows, changed, changed_keys, changed_amounts):
+    """Sorted (key, amount) lookup arrays with some rows moved to their new amounts."""
+    where = np.flatnonzero(np.isin(rows, changed))
+    keys, amounts, rows = np.delete(keys, where), np.delete(amounts, where), np.delete(rows, where)
+    order = np.lexsort((changed_amounts, changed_keys))
+    changed, changed_keys, changed_amounts = (
+        changed[order],
+        changed_keys[order],
+        changed_amounts[order],
+    )
+    at = np.empty(len(changed), np.int64)
+    for k in range(len(changed)):
+        lo = np.searchsorted(keys, changed_keys[k], "left")
+        hi = np.searchsorted(keys, changed_keys[k], "right")
+        at[k] = lo + np.searchsorted(amounts[lo:hi], changed_amounts[k], "right")
+    return (
+        np.insert(keys, at, changed_keys),
+        np.insert(amounts, at, changed_amounts),
+        np.insert(rows, at, changed),
+    )
 
 
 @dataclass
@@ -96,6 +120,9 @@ class OpenItemIndex:
     global_keys: np.ndarray
     global_amounts: np.ndarray
     global_rows: np.ndarray
+    # Invoice id lookup, built on first use.
+    _id_hashes: np.ndarray | None = field(default=None, repr=False)
+    _id_order: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -122,6 +149,66 @@ class OpenItemIndex:
             + self.references.nbytes
             + self.invoice_id.nbytes
             + self.invoice_number.nbytes
+        )
+
+    def positions_of(self, invoice_ids: list[str]) -> np.ndarray:
+        """Positions of invoices by id (-1 for ids not in the index)."""
+        if self._id_hashes is None:
+            hashes = hash_strings(self.invoice_id)
+            order = np.argsort(hashes, kind="stable")
+            self._id_hashes, self._id_order = hashes[order], order
+        wanted = pa.array(invoice_ids, pa.string())
+        queries = hash_strings(wanted)
+        at = np.minimum(np.searchsorted(self._id_hashes, queries), max(len(self) - 1, 0))
+        found = (self._id_hashes[at] == queries) if len(self) else np.zeros(len(queries), bool)
+        positions = np.where(found, self._id_order[at] if len(self) else -1, -1)
+        # A 64-bit hash collision is astronomically rare; the ids are compared anyway.
+        ok = positions >= 0
+        if ok.any():
+            same = pc.equal(pc.take(self.invoice_id, pa.array(positions[ok])), wanted.filter(ok))
+            positions[np.flatnonzero(ok)[~same.to_numpy(zero_copy_only=False)]] = -1
+        return positions
+
+    def with_open_amounts(self, invoice_ids: list[str], amounts: list[int]) -> OpenItemIndex:
+        """A new index where these invoices have these open amounts (0: closed).
+
+        The index is not changed, so matches running on it keep a consistent
+        view; the new one shares everything but the amounts and the sorted
+        amount lookups, which are updated in O(open items) memory moves rather
+        than rebuilt. Ids not in the index are ignored.
+
+        Example:
+            >>> import datetime as dt
+            >>> items = pa.table({"invoice_id": ["I1", "I2"], "invoice_number": ["A-1", "A-2"],
+            ...     "customer_id": ["C1", "C1"], "customer_name": ["Acme"] * 2,
+            ...     "currency": ["EUR"] * 2, "amount_open_minor": [1000, 2000],
+            ...     "issue_date": [dt.date(2024, 1, 1)] * 2,
+            ...     "due_date": [dt.date(2024, 1, 31)] * 2})
+            >>> index = build_index(items).with_open_amounts(["I2"], [500])
+            >>> index.amount_rows(0, 0, 500, 500).tolist(), index.amount_rows(0, 0, 2000, 2000)
+            ([1], array([], dtype=int64))
+        """
+        positions = self.positions_of(list(invoice_ids))
+        keep = positions >= 0
+        rows, new = positions[keep], np.asarray(amounts, np.int64)[keep]
+        amount = self.amount.copy()
+        amount[rows] = new
+        block = self.family[rows] * (len(self.currencies) + 1) + self.currency[rows]
+        block_keys, block_amounts, block_rows = _resorted(
+            self.block_keys, self.block_amounts, self.block_rows, rows, block, new
+        )
+        global_keys, global_amounts, global_rows = _resorted(
+            self.global_keys, self.global_amounts, self.global_rows, rows, self.currency[rows], new
+        )
+        return dataclasses.replace(
+            self,
+            amount=amount,
+            block_keys=block_keys,
+            block_amounts=block_amounts,
+            block_rows=block_rows,
+            global_keys=global_keys,
+            global_amounts=global_amounts,
+            global_rows=global_rows,
         )
 
     def currency_code(self, currency: str) -> int:

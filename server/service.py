@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import grpc
 import pyarrow as pa
+import pyarrow.compute as pc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -70,6 +71,8 @@ _KIND_ENUM = {
     "auto": pb.APPLICATION_KIND_AUTO,
     "confirmed": pb.APPLICATION_KIND_CONFIRMED,
     "corrected": pb.APPLICATION_KIND_CORRECTED,
+    "write_off_bank_fee": pb.APPLICATION_KIND_WRITE_OFF_BANK_FEE,
+    "write_off_discount": pb.APPLICATION_KIND_WRITE_OFF_DISCOUNT,
 }
 _MAX_LEDGER_ID = 200
 
@@ -334,6 +337,27 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
                 self._cache.popitem(last=False)
         return index
 
+    def _advance_index(self, ledger_pk: int, stored: pa.Table) -> None:
+        """After automatic applications, update the cached index in place of a rebuild; lock held.
+
+        Only the applied invoices' open amounts changed: the engine moves them
+        (:meth:`~cashmatch.engine.OpenItemIndex.with_open_amounts`) in
+        milliseconds where a rebuild of a large ledger takes seconds.
+        """
+        with self._guard:
+            cached = self._cache.get(ledger_pk)
+        if cached is None or cached[1] is None:
+            self._refresh_later(ledger_pk)
+            return
+        auto = stored.filter(pc.equal(stored["status"], st.AUTO))
+        ids = sorted(set(auto["invoice_id"].to_pylist()) - {""})
+        amounts = self.store.open_amounts(ledger_pk, ids)
+        index = cached[1].with_open_amounts(list(amounts), list(amounts.values()))
+        version = self.store.totals_version(ledger_pk)
+        with self._guard:
+            self._cache[ledger_pk] = (version, index)
+            self._cache.move_to_end(ledger_pk)
+
     def _refresh_later(self, ledger_pk: int) -> None:
         def refresh() -> None:
             try:
@@ -392,8 +416,8 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
             else:
                 matches = MATCHES.empty_table()
             result = self.store.ingest(ledger.pk, new, matches, files, payment_file)
-        if result.applied_minor:
-            self._refresh_later(ledger.pk)
+            if result.applied_minor:
+                self._advance_index(ledger.pk, result.matches)
         duplicates = [pid for pid in ids if pid in known]
         old = self.store.matches_of(ledger.pk, duplicates) if duplicates else None
         statuses = result.statuses

@@ -152,7 +152,8 @@ CREATE TABLE IF NOT EXISTS applications (
     invoice_id TEXT NOT NULL,
     currency TEXT NOT NULL,
     amount_minor INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('auto', 'confirmed', 'corrected')),
+    kind TEXT NOT NULL CHECK (kind IN ('auto', 'confirmed', 'corrected',
+                                       'write_off_bank_fee', 'write_off_discount')),
     customer_id TEXT,
     created_at TEXT NOT NULL
 );
@@ -208,6 +209,9 @@ class PutResult:
     invoices_closed: int
     invoices_removed: int
     ledger_open_items: int
+
+
+WRITE_OFFS = ("write_off_bank_fee", "write_off_discount")
 
 
 @dataclass
@@ -539,6 +543,22 @@ class Store:
             row["aliases" if kind == "name" else "bank_accounts"].append(value)
         return open_items, pa.Table.from_pylist(list(rows.values()), schema=CUSTOMERS), version
 
+    def open_amounts(self, ledger_pk: int, invoice_ids: list[str]) -> dict[str, int]:
+        """Current open amounts of these invoices (ids not in the ledger are left out)."""
+        out: dict[str, int] = {}
+        with self.snapshot() as db:
+            for start in range(0, len(invoice_ids), 500):
+                chunk = invoice_ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                out.update(
+                    db.execute(
+                        f"SELECT invoice_id, open_minor FROM open_items"
+                        f" WHERE ledger_pk = ? AND invoice_id IN ({marks})",
+                        (ledger_pk, *chunk),
+                    ).fetchall()
+                )
+        return out
+
     # -- payments -----------------------------------------------------------
 
     def known_payments(self, ledger_pk: int, payment_ids: list[str]) -> set[str]:
@@ -699,6 +719,26 @@ class Store:
                 (ledger_pk, payment_pk, payment_id, r["invoice_id"], r["currency"], amount, kind,
                  r.get("customer_id"), now),
             )  # fmt: skip
+            # A bank fee or a discount written off closes the invoice: journal it
+            # for the ERP to post, and take it off the open amount.
+            write_off = r.get("invoice_residual_minor") or 0
+            action = r.get("residual_action")
+            if kind == "auto" and write_off > 0 and action in WRITE_OFFS:
+                done = db.execute(
+                    "UPDATE open_items SET open_minor = open_minor - ?1"
+                    " WHERE ledger_pk = ?2 AND invoice_id = ?3 AND currency = ?4"
+                    " AND open_minor >= ?1",
+                    (write_off, ledger_pk, r["invoice_id"], r["currency"]),
+                ).rowcount
+                if done != 1:
+                    return False
+                db.execute(
+                    "INSERT INTO applications (ledger_pk, payment_pk, payment_id, invoice_id,"
+                    " currency, amount_minor, kind, customer_id, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (ledger_pk, payment_pk, payment_id, r["invoice_id"], r["currency"], write_off,
+                     action, r.get("customer_id"), now),
+                )  # fmt: skip
         return True
 
     def _last_sequence(self, db: sqlite3.Connection, ledger_pk: int) -> int:

@@ -287,5 +287,8 @@ def test_empty_ledger_leaves_every_payment_unmatched():
 
     result = match(OPEN_ITEMS.empty_table(), payments([{"amount_minor": 5}, {"amount_minor": 7}]))
     rows = result.matches.to_pylist()
-    assert [(r["payment_id"], r["status"]) for r in rows] == [("P1", "unmatched"), ("P2", "unmatched")]
+    assert [(r["payment_id"], r["status"]) for r in rows] == [
+        ("P1", "unmatched"),
+        ("P2", "unmatched"),
+    ]
     assert rows[0]["reason"] == "no_open_items_in_currency"

@@ -35,6 +35,8 @@ class ApplicationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     APPLICATION_KIND_AUTO: _ClassVar[ApplicationKind]
     APPLICATION_KIND_CONFIRMED: _ClassVar[ApplicationKind]
     APPLICATION_KIND_CORRECTED: _ClassVar[ApplicationKind]
+    APPLICATION_KIND_WRITE_OFF_BANK_FEE: _ClassVar[ApplicationKind]
+    APPLICATION_KIND_WRITE_OFF_DISCOUNT: _ClassVar[ApplicationKind]
 TABLE_KIND_UNSPECIFIED: TableKind
 TABLE_KIND_OPEN_ITEMS: TableKind
 TABLE_KIND_CUSTOMERS: TableKind
@@ -52,6 +54,8 @@ APPLICATION_KIND_UNSPECIFIED: ApplicationKind
 APPLICATION_KIND_AUTO: ApplicationKind
 APPLICATION_KIND_CONFIRMED: ApplicationKind
 APPLICATION_KIND_CORRECTED: ApplicationKind
+APPLICATION_KIND_WRITE_OFF_BANK_FEE: ApplicationKind
+APPLICATION_KIND_WRITE_OFF_DISCOUNT: ApplicationKind
 
 class ArrowChunk(_message.Message):
     __slots__ = ("table", "data")
