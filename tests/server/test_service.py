@@ -17,7 +17,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
 from cashmatch.server.client import violations
 from cashmatch.server.store import DB_NAME, hash_token
-from tests.server.conftest import STANDARD, customers, open_amounts, open_items, payments
+from tests.server.conftest import STANDARD, D, customers, open_amounts, open_items, payments
 
 
 def _fails(code: grpc.StatusCode, call, *args, **kwargs) -> grpc.RpcError:
@@ -34,16 +34,19 @@ def test_snapshot_then_incremental_open_items(acme):
     assert (put.open_items_received, put.customers_received, put.ledger_open_items) == (7, 4, 7)
     assert open_amounts(acme, "oi")["I2"] == 98050
 
-    change = open_items([("I2", "INV-2024-000124", "C1", 50000),
-                         ("I20", "INV-2024-000900", "C1", 1234, "USD")])  # fmt: skip
+    change = open_items(
+        [("I2", "INV-2024-000124", "C1", 50000), ("I20", "INV-2024-000900", "C1", 1234, "USD")]
+    )
     put = acme.put_open_items("oi", change, mode="incremental", closed_invoice_ids=["I3"])
     assert put.invoices_closed == 1
     amounts = open_amounts(acme, "oi")
     assert (amounts["I2"], amounts["I20"], amounts["I3"], amounts["I1"]) == (50000, 1234, 0, 125000)
     ledger = acme.get_ledger("oi")
     assert ledger.open_items == 7  # 7 + I20 - I3
-    assert dict(ledger.open_minor_by_currency) == {"EUR": 125000 + 50000 + 30000 + 500000
-                                                   + 120000, "USD": 1234}  # fmt: skip
+    assert dict(ledger.open_minor_by_currency) == {
+        "EUR": 125000 + 50000 + 30000 + 500000 + 120000,
+        "USD": 1234,
+    }
 
     # A new snapshot replaces the ledger whole.
     put = acme.put_open_items("oi", open_items(STANDARD[:2]), mode="snapshot")
@@ -53,11 +56,13 @@ def test_snapshot_then_incremental_open_items(acme):
 
 def test_streamed_payments_are_matched_and_reduce_open_amounts(acme):
     acme.put_open_items("stream", open_items(STANDARD), customers())
-    batch = payments([
-        {"amount_minor": 125000, "reference_text": "INV-2024-000123"},
-        {"amount_minor": 45000, "payer_name": "ACME INTL SUPPLIES"},
-        {"amount_minor": 777, "reference_text": "nothing"},
-    ])  # fmt: skip
+    batch = payments(
+        [
+            {"amount_minor": 125000, "reference_text": "INV-2024-000123"},
+            {"amount_minor": 45000, "payer_name": "ACME INTL SUPPLIES"},
+            {"amount_minor": 777, "reference_text": "nothing"},
+        ]
+    )
     # Tiny chunks: the server reassembles an IPC stream cut into many messages.
     matches, summary = acme.match_payments(
         "stream", acme.payment_requests("stream", batch, chunk_bytes=256)
@@ -80,8 +85,13 @@ def test_streamed_payments_are_matched_and_reduce_open_amounts(acme):
 
 def test_single_payment_call_and_idempotent_resubmission(acme):
     acme.put_open_items("single", open_items(STANDARD), customers())
-    payment = dict(payment_id="S1", amount_minor=98050, currency="EUR",
-                   value_date="2024-05-20", reference_text="INV-2024-000124")  # fmt: skip
+    payment = dict(
+        payment_id="S1",
+        amount_minor=98050,
+        currency="EUR",
+        value_date="2024-05-20",
+        reference_text="INV-2024-000124",
+    )
     first = acme.match_payment("single", **payment)
     assert (first.status, first.duplicate) == (pb.PAYMENT_STATUS_AUTO, False)
     assert [(m.invoice_id, m.amount_applied_minor) for m in first.matches] == [("I2", 98050)]
@@ -92,9 +102,13 @@ def test_single_payment_call_and_idempotent_resubmission(acme):
     exported = acme.export_applications("single").applications
     assert [(a.payment_id, a.invoice_id, a.amount_minor) for a in exported] == [("S1", "I2", 98050)]
 
-    batch = payments([{"amount_minor": 30000, "reference_text": "INV-2024-000200"},
-                      {"amount_minor": 98050, "reference_text": "INV-2024-000124"}],
-                     "B")  # fmt: skip
+    batch = payments(
+        [
+            {"amount_minor": 30000, "reference_text": "INV-2024-000200"},
+            {"amount_minor": 98050, "reference_text": "INV-2024-000124"},
+        ],
+        "B",
+    )
     _, first_summary = acme.match_payments("single", batch)
     _, second = acme.match_payments("single", batch)
     assert (first_summary.payments_new, second.payments_new) == (2, 0)
@@ -104,21 +118,30 @@ def test_single_payment_call_and_idempotent_resubmission(acme):
 
 
 def test_review_confirm_reject_correct_and_learning(acme):
-    items = open_items([*STANDARD, ("I11", "INV-2024-000400", "C1", 30000),
-                        ("I20", "INV-2024-000900", "C1", 1234, "USD")])  # fmt: skip
+    items = open_items(
+        [
+            *STANDARD,
+            ("I11", "INV-2024-000400", "C1", 30000),
+            ("I20", "INV-2024-000900", "C1", 1234, "USD"),
+        ]
+    )
     acme.put_open_items("review", items, customers())
-    batch = payments([
-        {"amount_minor": 60000, "payer_name": "Granite Logistics Ltd"},   # I9 or I10?
-        {"amount_minor": 45000, "payer_name": "Zeta Holdings"},           # amount only
-        {"amount_minor": 777, "reference_text": "nothing"},
-    ], "R")  # fmt: skip
+    batch = payments(
+        [
+            {"amount_minor": 60000, "payer_name": "Granite Logistics Ltd"},  # I9 or I10?
+            {"amount_minor": 45000, "payer_name": "Zeta Holdings"},  # amount only
+            {"amount_minor": 777, "reference_text": "nothing"},
+        ],
+        "R",
+    )
     _, summary = acme.match_payments("review", batch)
     assert (summary.suggested, summary.unmatched) == (2, 1)
     listed = list(acme.iter_review_items("review", page_size=1))
     assert [(i.payment.payment_id, i.status) for i in listed] == [
-        ("R1", pb.PAYMENT_STATUS_SUGGESTED), ("R2", pb.PAYMENT_STATUS_SUGGESTED),
+        ("R1", pb.PAYMENT_STATUS_SUGGESTED),
+        ("R2", pb.PAYMENT_STATUS_SUGGESTED),
         ("R3", pb.PAYMENT_STATUS_UNMATCHED),
-    ]  # fmt: skip
+    ]
     proposed = listed[0].matches[0].invoice_id
     assert proposed in ("I9", "I10")
 
@@ -134,18 +157,30 @@ def test_review_confirm_reject_correct_and_learning(acme):
 
     # A person picks I3 for Zeta Holdings: the service learns Zeta is customer C2.
     corrected = acme.correct("review", "R2", [("I3", 40000)])
-    assert [(m.invoice_id, m.amount_applied_minor, m.invoice_residual_minor,
-             m.payment_unapplied_minor)
-            for m in corrected.matches] == [("I3", 40000, 5000, 5000)]  # fmt: skip
+    assert [
+        (m.invoice_id, m.amount_applied_minor, m.invoice_residual_minor, m.payment_unapplied_minor)
+        for m in corrected.matches
+    ] == [("I3", 40000, 5000, 5000)]
     assert open_amounts(acme, "review")["I3"] == 5000
-    nxt = acme.match_payment("review", payment_id="R9", amount_minor=30000, currency="EUR",
-                             value_date="2024-05-21", payer_name="Zeta Holdings")  # fmt: skip
+    nxt = acme.match_payment(
+        "review",
+        payment_id="R9",
+        amount_minor=30000,
+        currency="EUR",
+        value_date="2024-05-21",
+        payer_name="Zeta Holdings",
+    )
     assert [(m.invoice_id, m.customer_id) for m in nxt.matches] == [("I4", "C2")]
     assert nxt.status == pb.PAYMENT_STATUS_AUTO
 
     # Corrections are validated, all at once.
-    error = _fails(grpc.StatusCode.INVALID_ARGUMENT, acme.correct, "review", "R3",
-                   [("I1", 200000), ("I20", 100), ("NOPE", 1), ("I2", -5)])  # fmt: skip
+    error = _fails(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        acme.correct,
+        "review",
+        "R3",
+        [("I1", 200000), ("I20", 100), ("NOPE", 1), ("I2", -5)],
+    )
     fields = dict(violations(error))
     assert "more than the 125000 open" in fields["allocations[0].amount_minor"]
     assert "invoice in USD" in fields["allocations[1].invoice_id"]
@@ -155,15 +190,19 @@ def test_review_confirm_reject_correct_and_learning(acme):
     assert "more than the payment" in dict(violations(error))["allocations"]
     assert open_amounts(acme, "review")["I1"] == 125000
     kinds = [a.kind for a in acme.export_applications("review").applications]
-    assert kinds == [pb.APPLICATION_KIND_CONFIRMED, pb.APPLICATION_KIND_CORRECTED,
-                     pb.APPLICATION_KIND_AUTO]  # fmt: skip
+    assert kinds == [
+        pb.APPLICATION_KIND_CONFIRMED,
+        pb.APPLICATION_KIND_CORRECTED,
+        pb.APPLICATION_KIND_AUTO,
+    ]
 
 
 def test_export_cursor_resumes_without_gaps_or_duplicates(acme):
     rows = [(f"E{k}", f"EXP-{k:06d}", "C1", 1000 + k) for k in range(7)]
     acme.put_open_items("export", open_items(rows), customers())
-    batch = payments([{"amount_minor": 1000 + k, "reference_text": f"EXP-{k:06d}"}
-                      for k in range(7)])  # fmt: skip
+    batch = payments(
+        [{"amount_minor": 1000 + k, "reference_text": f"EXP-{k:06d}"} for k in range(7)]
+    )
     acme.match_payments("export", batch)
     # An ERP reads two pages, "crashes" before saving the second cursor, resumes.
     first = acme.export_applications("export", 0, page_size=3)
@@ -190,16 +229,28 @@ def test_authentication_and_tenant_isolation(server, acme, globex):
         _fails(grpc.StatusCode.UNAUTHENTICATED, forged.get_ledger, "acme-only")
     stub = acme.stub
     for metadata in ((), (("authorization", "Basic abc"),)):
-        error = _fails(grpc.StatusCode.UNAUTHENTICATED, stub.GetLedger,
-                       pb.GetLedgerRequest(ledger_id="acme-only"), metadata=metadata)  # fmt: skip
+        error = _fails(
+            grpc.StatusCode.UNAUTHENTICATED,
+            stub.GetLedger,
+            pb.GetLedgerRequest(ledger_id="acme-only"),
+            metadata=metadata,
+        )
         assert "Bearer" in error.details()
     # A valid token of another tenant can neither read nor write.
     _fails(grpc.StatusCode.PERMISSION_DENIED, globex.get_open_items, "acme-only")
     _fails(grpc.StatusCode.PERMISSION_DENIED, globex.export_applications, "acme-only")
-    _fails(grpc.StatusCode.PERMISSION_DENIED, globex.put_open_items, "acme-only",
-           open_items(STANDARD[:1]))  # fmt: skip
-    _fails(grpc.StatusCode.PERMISSION_DENIED, globex.match_payments, "acme-only",
-           payments([{"amount_minor": 125000}]))  # fmt: skip
+    _fails(
+        grpc.StatusCode.PERMISSION_DENIED,
+        globex.put_open_items,
+        "acme-only",
+        open_items(STANDARD[:1]),
+    )
+    _fails(
+        grpc.StatusCode.PERMISSION_DENIED,
+        globex.match_payments,
+        "acme-only",
+        payments([{"amount_minor": 125000}]),
+    )
     _fails(grpc.StatusCode.NOT_FOUND, globex.get_ledger, "no-such-ledger")
     assert open_amounts(acme, "acme-only")["I1"] == 125000
     assert acme.get_ledger("acme-only").payments == 0
@@ -216,28 +267,53 @@ def test_bad_batches_are_refused_naming_batch_row_and_column(acme):
     good = payments([{"amount_minor": 1}, {"amount_minor": 2}], "G")
     day = good["value_date"][0]
     batches = [
-        pa.record_batch({"payment_id": ["G1", "G2"], "amount_minor": [1, 2],
-                         "currency": ["EUR", "EUR"], "value_date": [day, day]}),
-        pa.record_batch({"payment_id": ["X1", "X2", "X3"], "amount_minor": [5, 6, 7],
-                         "currency": ["EUR", "EUR", None], "value_date": [day, day, day]}),
-    ]  # fmt: skip
+        pa.record_batch(
+            {
+                "payment_id": ["G1", "G2"],
+                "amount_minor": [1, 2],
+                "currency": ["EUR", "EUR"],
+                "value_date": [day, day],
+            }
+        ),
+        pa.record_batch(
+            {
+                "payment_id": ["X1", "X2", "X3"],
+                "amount_minor": [5, 6, 7],
+                "currency": ["EUR", "EUR", None],
+                "value_date": [day, day, day],
+            }
+        ),
+    ]
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, batches[0].schema) as writer:
         for batch in batches:
             writer.write_batch(batch)
-    requests = [pb.MatchPaymentsRequest(ledger_id="bad", chunk=pb.ArrowChunk(
-        table=pb.TABLE_KIND_PAYMENTS, data=sink.getvalue().to_pybytes()))]  # fmt: skip
+    requests = [
+        pb.MatchPaymentsRequest(
+            ledger_id="bad",
+            chunk=pb.ArrowChunk(table=pb.TABLE_KIND_PAYMENTS, data=sink.getvalue().to_pybytes()),
+        )
+    ]
     error = _fails(grpc.StatusCode.INVALID_ARGUMENT, acme.match_payments, "bad", iter(requests))
     assert violations(error) == [("payments.batch[1].row[2].currency", "a value is required")]
 
-    text_amount = pa.table({"payment_id": ["Y1", "Y2"], "amount_minor": ["10", "1x"],
-                            "currency": ["EUR", "EUR"],
-                            "value_date": ["2024-05-01"] * 2})  # fmt: skip
+    text_amount = pa.table(
+        {
+            "payment_id": ["Y1", "Y2"],
+            "amount_minor": ["10", "1x"],
+            "currency": ["EUR", "EUR"],
+            "value_date": ["2024-05-01"] * 2,
+        }
+    )
     error = _fails(grpc.StatusCode.INVALID_ARGUMENT, acme.match_payments, "bad", text_amount)
     assert violations(error)[0][0] == "payments.batch[0].row[1].amount_minor"
 
-    error = _fails(grpc.StatusCode.INVALID_ARGUMENT, acme.match_payments, "bad",
-                   good.drop_columns(["currency"]))  # fmt: skip
+    error = _fails(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        acme.match_payments,
+        "bad",
+        good.drop_columns(["currency"]),
+    )
     assert violations(error) == [("payments.currency", "missing required column")]
 
     long_text = payments([{"amount_minor": 1, "reference_text": "x" * 5000}], "L")
@@ -248,8 +324,15 @@ def test_bad_batches_are_refused_naming_batch_row_and_column(acme):
     error = _fails(grpc.StatusCode.INVALID_ARGUMENT, acme.match_payments, "bad", twice)
     assert violations(error)[0][0] == "payments.row[2].payment_id"
 
-    error = _fails(grpc.StatusCode.INVALID_ARGUMENT, acme.match_payment, "bad", payment_id="Z",
-                   amount_minor=1, currency="XXX", value_date="20-05-2024")  # fmt: skip
+    error = _fails(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        acme.match_payment,
+        "bad",
+        payment_id="Z",
+        amount_minor=1,
+        currency="XXX",
+        value_date="20-05-2024",
+    )
     assert {f for f, _ in violations(error)} == {"payment.currency", "payment.value_date"}
     # Nothing of a refused batch was stored.
     assert acme.get_ledger("bad").payments == 0
@@ -258,10 +341,20 @@ def test_bad_batches_are_refused_naming_batch_row_and_column(acme):
 def test_oversized_message_is_refused(acme):
     acme.put_open_items("big", open_items(STANDARD[:1]))
     blob = b"\0" * (9 * 1024 * 1024)
-    requests = iter([pb.MatchPaymentsRequest(ledger_id="big", chunk=pb.ArrowChunk(
-        table=pb.TABLE_KIND_PAYMENTS, data=blob))])  # fmt: skip
-    _fails(grpc.StatusCode.RESOURCE_EXHAUSTED, acme.stub.MatchPayments, requests,
-           metadata=acme.metadata, timeout=30)  # fmt: skip
+    requests = iter(
+        [
+            pb.MatchPaymentsRequest(
+                ledger_id="big", chunk=pb.ArrowChunk(table=pb.TABLE_KIND_PAYMENTS, data=blob)
+            )
+        ]
+    )
+    _fails(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        acme.stub.MatchPayments,
+        requests,
+        metadata=acme.metadata,
+        timeout=30,
+    )
 
 
 def test_upload_csv_file_and_submit_cli(server, acme, tmp_path):
@@ -273,8 +366,9 @@ def test_upload_csv_file_and_submit_cli(server, acme, tmp_path):
     )
     matches, files, summary = acme.upload_files("files", [("incoming.csv", csv)])
     assert [(f.file_name, f.payments, f.duplicate) for f in files] == [("incoming.csv", 2, False)]
-    assert sorted(zip(matches["payment_id"].to_pylist(), matches["invoice_id"].to_pylist(),
-                      strict=True)) == [("F1", "I1"), ("F2", "I3")]  # fmt: skip
+    assert sorted(
+        zip(matches["payment_id"].to_pylist(), matches["invoice_id"].to_pylist(), strict=True)
+    ) == [("F1", "I1"), ("F2", "I3")]
     assert summary.auto_matched == 2
     # The same file again: recognised, nothing applied twice.
     _, files, summary = acme.upload_files("files", [("again.csv", csv)])
@@ -288,10 +382,25 @@ def test_upload_csv_file_and_submit_cli(server, acme, tmp_path):
     )
     out = tmp_path / "matches.csv"
     done = subprocess.run(
-        [sys.executable, "-m", "cashmatch.server.cli_service", "submit", str(path), "--server",
-         server.target, "--token", server.tokens["acme"], "--ledger", "files", "--out", str(out)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "cashmatch.server.cli_service",
+            "submit",
+            str(path),
+            "--server",
+            server.target,
+            "--token",
+            server.tokens["acme"],
+            "--ledger",
+            "files",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "more.csv: " in done.stdout and "auto: 1" in done.stdout
     assert "applied: 980.50 EUR" in done.stdout
@@ -322,10 +431,12 @@ def test_health_and_reflection(server):
 def test_concurrent_clients_same_result_as_sequential(server, acme):
     rows = [(f"K{k}", f"CON-{k:06d}", "C1", 5000 + k) for k in range(24)]
     batches = [
-        payments([{"amount_minor": 5000 + k, "reference_text": f"CON-{k:06d}"}
-                  for k in range(t, 24, 4)], f"T{t}-")
+        payments(
+            [{"amount_minor": 5000 + k, "reference_text": f"CON-{k:06d}"} for k in range(t, 24, 4)],
+            f"T{t}-",
+        )
         for t in range(4)
-    ]  # fmt: skip
+    ]
     for ledger in ("conc-a", "conc-b", "conc-seq"):
         acme.put_open_items(ledger, open_items(rows), customers())
     for batch in batches:
@@ -340,8 +451,11 @@ def test_concurrent_clients_same_result_as_sequential(server, acme):
         except Exception as error:  # reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=work, args=(ledger, batch))
-               for batch in batches for ledger in ("conc-a", "conc-b")]  # fmt: skip
+    threads = [
+        threading.Thread(target=work, args=(ledger, batch))
+        for batch in batches
+        for ledger in ("conc-a", "conc-b")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -349,8 +463,10 @@ def test_concurrent_clients_same_result_as_sequential(server, acme):
     assert not errors
 
     def applied(ledger):
-        return sorted((a.payment_id, a.invoice_id, a.amount_minor)
-                      for a in acme.export_applications(ledger).applications)  # fmt: skip
+        return sorted(
+            (a.payment_id, a.invoice_id, a.amount_minor)
+            for a in acme.export_applications(ledger).applications
+        )
 
     assert applied("conc-a") == applied("conc-b") == applied("conc-seq")
     assert len(applied("conc-seq")) == 24
@@ -378,3 +494,34 @@ def test_concurrent_clients_same_result_as_sequential(server, acme):
     assert outcomes.count(grpc.StatusCode.INVALID_ARGUMENT) == 7
     assert open_amounts(acme, "race")["X1"] == 4000
     assert [a.amount_minor for a in acme.export_applications("race").applications] == [6000]
+
+
+def test_write_offs_close_invoices_and_are_exported(acme):
+    acme.put_open_items("writeoff", open_items(STANDARD), customers())
+    batch = payments(
+        [
+            # 12.50 bank fee short on INV-2024-000123; 2% discount on FA2400917.
+            {"amount_minor": 125000 - 1250, "reference_text": "INV-2024-000123"},
+            {"amount_minor": 490000, "reference_text": "FA2400917", "value_date": D(2024, 4, 22)},
+        ]
+    )
+    matches, _ = acme.match_payments("writeoff", batch)
+    actions = {r["invoice_id"]: r["residual_action"] for r in matches.to_pylist()}
+    assert actions == {"I1": "write_off_bank_fee", "I7": "write_off_discount"}
+    amounts = open_amounts(acme, "writeoff")
+    assert (amounts["I1"], amounts["I7"]) == (0, 0)
+    exported = [
+        (a.invoice_id, a.amount_minor, a.kind)
+        for a in acme.export_applications("writeoff").applications
+    ]
+    assert sorted(exported) == [
+        ("I1", 1250, pb.APPLICATION_KIND_WRITE_OFF_BANK_FEE),
+        ("I1", 123750, pb.APPLICATION_KIND_AUTO),
+        ("I7", 10000, pb.APPLICATION_KIND_WRITE_OFF_DISCOUNT),
+        ("I7", 490000, pb.APPLICATION_KIND_AUTO),
+    ]
+    # The advanced index knows both are closed: paying them again applies nothing.
+    again, _ = acme.match_payments(
+        "writeoff", payments([{"amount_minor": 1250, "reference_text": "INV-2024-000123"}], "W")
+    )
+    assert again["status"].to_pylist() != ["auto"]
