@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from cashmatch.engine.keys_kernel import reference_keys_fast
 
 # Characters OCR and people confuse with digits. A letter is folded onto its
 # digit only between two digits ("2O24", "000I23"): at the edge of a number it
@@ -26,15 +29,36 @@ def fold_ocr_arrow(values: pa.Array) -> pa.Array:
         >>> fold_ocr_arrow(pa.array(["2O24-000I23", "SO-100", "1O1O1"])).to_pylist()
         ['2024-000123', 'SO-100', '10101']
     """
-    for digit, letters in OCR_FOLDS.items():
-        pattern = f"([0-9])[{letters}]([0-9])"
+    letters = "".join(OCR_FOLDS.values())
+    # Few strings have a letter between digits: fold only those.
+    mask = pc.fill_null(pc.match_substring_regex(values, f"[0-9][{letters}][0-9]"), False)
+    if not pc.any(mask).as_py():
+        return values
+    folded = pc.filter(values, mask)
+    for digit, group in OCR_FOLDS.items():
+        pattern = f"([0-9])[{group}]([0-9])"
         # Twice, because a match consumes the digit a neighbouring match needs ("1O1O1").
         for _ in range(2):
-            values = pc.replace_substring_regex(values, pattern, rf"\1{digit}\2")
-    return values
+            folded = pc.replace_substring_regex(folded, pattern, rf"\1{digit}\2")
+    positions = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    out = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    out[positions] = folded.to_numpy(zero_copy_only=False)
+    return pa.array(out, pa.string())
 
 
 def reference_keys(raw: pa.Array) -> dict[str, pa.Array]:
+    """The lookup keys of references; see :func:`reference_keys_arrow`, of which this is the
+    one-pass numba implementation (:mod:`cashmatch.engine.keys_kernel`).
+
+    Example:
+        >>> keys = reference_keys(pa.array(["INV-2024-000123", "inv 2O24/123"]))
+        >>> keys["folded"].to_pylist(), keys["groups"].to_pylist()
+        (['INV2024000123', 'INV2024123'], ['2024123', '2024123'])
+    """
+    return reference_keys_fast(raw)
+
+
+def reference_keys_arrow(raw: pa.Array) -> dict[str, pa.Array]:
     """The keys under which a reference (invoice number or payment token) is looked up.
 
     Returns:

@@ -168,3 +168,22 @@ def test_one_edit_check_matches_osa_distance(pairs):
     idx = np.arange(len(pairs))
     got = one_edit_apart(left, right, idx, idx, min_len=0)
     assert got.tolist() == [OSA.distance(a, b) == 1 for a, b in pairs]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(alphabet="0125OILSBZDQaz -/._éÜ", max_size=16)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_reference_keys_kernel_matches_the_arrow_reference(values):
+    from cashmatch.engine.normalize import reference_keys, reference_keys_arrow
+
+    fast, slow = (
+        reference_keys(pa.array(values, pa.string())),
+        reference_keys_arrow(pa.array(values, pa.string())),
+    )
+    for name in ("alnum", "folded", "digits", "groups"):
+        assert fast[name].to_pylist() == slow[name].to_pylist(), name
