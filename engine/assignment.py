@@ -77,6 +77,15 @@ def resolve_contests(
         return set()
     withdrawn: set[int] = set()
     for group in _components(claims, contested):
+        invoices = {inv for p in group for inv in claims[p]}
+        if len(invoices) == 1:
+            # One invoice claimed in full by several payments (a duplicate, two
+            # payers quoting one number): only one claim fits; the best keeps it.
+            (invoice,) = invoices
+            if all(claims[p][invoice] == open_amount[invoice] for p in group):
+                best = max(group, key=lambda p: (confidence[p], -priority[p]))
+                withdrawn.update(p for p in group if p != best)
+                continue
         model = cp_model.CpModel()
         keep = {p: model.NewBoolVar(f"keep_{p}") for p in group}
         usage: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)

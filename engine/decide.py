@@ -111,8 +111,10 @@ def allocate(index: OpenItemIndex, pay: int, rows: list[int], relation: int) -> 
     Returns:
         (rows, applied, residual, actions, unapplied), rows in due-date order.
     """
-    rows = sorted(rows, key=lambda r: (index.due[r], r))
-    amounts = [int(index.amount[r]) for r in rows]
+    if len(rows) > 1:
+        due = index.due[rows].tolist()
+        rows = [r for _, r in sorted(zip(due, rows))]
+    amounts = index.amount[rows].tolist()
     total = sum(amounts)
     applied = list(amounts)
     unapplied = 0
@@ -291,7 +293,12 @@ class Decider:
                 self._single(facts, row, hyps, conflict, complete=len(group) == 1)
             if len(group) > 1:
                 self._group(facts, group, hyps, conflict)
-        for row in weak:
+        # Sequential numbering puts a dozen invoices one edit from any number:
+        # those that fit the amount all count; of the others, the best-scored one
+        # (the rows come ranked) is enough for a suggestion.
+        fits = index.amount[weak] == facts.amount
+        mismatches = np.flatnonzero(~fits)[:1]
+        for row in np.concatenate([weak[fits], weak[mismatches]]):
             row = int(row)
             rel = self.relation(facts, int(index.amount[row]), [row])
             reason = (
