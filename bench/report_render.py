@@ -342,6 +342,12 @@ def _load(m: dict) -> str:
     return "-" if not got else f"{got[0]:.1f} / {got[1]:.1f}"
 
 
+def _load(m: dict) -> str:
+    """The machine's 1-minute load average when the measurement started and ended."""
+    got = m.get("loadavg_1min")
+    return "-" if not got else f"{got[0]:.1f} / {got[1]:.1f}"
+
+
 def scaling_section(results: dict, plots: list[str]) -> list[str]:
     rows = [
         [
@@ -352,6 +358,7 @@ def scaling_section(results: dict, plots: list[str]) -> list[str]:
             _s(m["match_s"]),
             _rate(m["payments"], m["match_s"]),
             f"{m['peak_rss_mb']:,.0f}",
+            _load(m),
         ]
         for m in sorted(results["match"], key=lambda m: (*_key(m), m["cores"]))
     ]
@@ -363,6 +370,7 @@ def scaling_section(results: dict, plots: list[str]) -> list[str]:
         "match (s)",
         "payments/s",
         "peak RSS (MB)",
+        "load avg before / after",
     ]
     return [
         "## Scaling",
@@ -405,11 +413,22 @@ def targets_section(results: dict) -> list[str]:
         add("single payment vs 1M open items, p99 < 5 ms in process", f"{p99:.2f} ms", p99 < 5)
     else:
         add("single payment vs 1M open items, p99 < 5 ms in process", NOT_MEASURED, None)
-    add(
-        "single payment over gRPC on loopback, p99 < 20 ms",
-        "see gRPC section" if (results.get("grpc") or {}).get("rows") else NOT_MEASURED,
-        None,
-    )
+    grpc_p99 = [
+        r
+        for r in (results.get("grpc") or {}).get("rows", [])
+        if "p99_ms" in r.get("extra_info", {})
+    ]
+    for r in grpc_p99:
+        extra = r["extra_info"]
+        invoices = int(extra.get("invoices", 0))
+        # The target is against 1M open items: a smaller ledger's figure is shown, not judged.
+        add(
+            "single payment over gRPC on loopback, p99 < 20 ms (vs 1M open items)",
+            f"{extra['p99_ms']} ms against {human(invoices)} open items ({r['name']})",
+            extra["p99_ms"] < 20 if invoices >= 1_000_000 else None,
+        )
+    if not grpc_p99:
+        add("single payment over gRPC on loopback, p99 < 20 ms", NOT_MEASURED, None)
     big = [m for m in _full(results) if m["requested_open_items"] == 1_000_000]
     if big:
         worst = max(big, key=lambda m: m["peak_rss_mb"])
