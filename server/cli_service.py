@@ -1,9 +1,10 @@
-"""The service's subcommands of ``cashmatch``: serve, token create, submit.
+"""The service's subcommands of ``cashmatch``: serve, token create, ledger put, submit.
 
 Examples:
     cashmatch token create --tenant acme --data-dir /var/lib/cashmatch
     cashmatch serve --data-dir /var/lib/cashmatch --listen 0.0.0.0:50051 \\
         --tls-cert server.pem --tls-key server.key
+    cashmatch ledger put --server host:50051 --ledger acme-eu --open-items open_items.csv
     cashmatch submit statement.xml --server host:50051 --token cm_... --ledger acme-eu
 """
 
@@ -30,9 +31,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_files_per_call=args.max_files_per_call,
     )
     return serve(
-        args.data_dir, args.listen, tls_cert=args.tls_cert, tls_key=args.tls_key,
-        limits=limits, workers=args.workers, grace=args.grace,
-    )  # fmt: skip
+        args.data_dir,
+        args.listen,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        limits=limits,
+        workers=args.workers,
+        grace=args.grace,
+    )
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
@@ -96,6 +102,39 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client_args(args: argparse.Namespace):
+    token = args.token or os.environ.get("CASHMATCH_TOKEN")
+    root = None
+    if args.tls_ca:
+        with open(args.tls_ca, "rb") as handle:
+            root = handle.read()
+    return token, root
+
+
+def cmd_ledger_put(args: argparse.Namespace) -> int:
+    """Send a ledger's open items (and customers) from files, as a snapshot or changes."""
+    from cashmatch.loaders import read_customers, read_open_items
+    from cashmatch.server.client import Client, violations
+
+    token, root = _client_args(args)
+    if not token:
+        print("error: give --token or set CASHMATCH_TOKEN", file=sys.stderr)
+        return 2
+    items = read_open_items(args.open_items)
+    customers = read_customers(args.customers) if args.customers else None
+    with Client(args.server, token, root_certificates=root, timeout=args.timeout) as client:
+        try:
+            reply = client.put_open_items(args.ledger, items, customers, mode=args.mode)
+        except grpc.RpcError as error:
+            print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)
+            for field, description in violations(error):
+                print(f"  {field}: {description}", file=sys.stderr)
+            return 1
+    print(f"ledger {args.ledger}: {items.num_rows} open item(s) sent ({args.mode})")
+    print(str(reply).strip())
+    return 0
+
+
 def register(subparsers) -> None:
     """Add ``serve``, ``token`` and ``submit`` to the ``cashmatch`` command line."""
     s = subparsers.add_parser("serve", help="run the gRPC service")
@@ -104,8 +143,9 @@ def register(subparsers) -> None:
     s.add_argument("--tls-cert", help="PEM certificate chain; with --tls-key, serve TLS")
     s.add_argument("--tls-key", help="PEM private key")
     s.add_argument("--workers", type=int, default=8, help="concurrent calls served")
-    s.add_argument("--grace", type=float, default=30.0,
-                   help="seconds in-flight calls get to finish on SIGTERM")  # fmt: skip
+    s.add_argument(
+        "--grace", type=float, default=30.0, help="seconds in-flight calls get to finish on SIGTERM"
+    )
     defaults = Limits()
     s.add_argument("--max-message-mib", type=int, default=defaults.max_message_bytes // MiB)
     s.add_argument("--max-batch-rows", type=int, default=defaults.max_batch_rows)
@@ -119,6 +159,24 @@ def register(subparsers) -> None:
     c.add_argument("--tenant", required=True)
     c.add_argument("--data-dir", required=True)
     c.set_defaults(run=cmd_token_create)
+
+    ledger = subparsers.add_parser("ledger", help="manage a ledger on a running service")
+    ledger_actions = ledger.add_subparsers(dest="ledger_action", required=True)
+    put = ledger_actions.add_parser("put", help="send open items (and customers) from files")
+    put.add_argument("--server", required=True, help="HOST:PORT")
+    put.add_argument("--token", help="bearer token (default: $CASHMATCH_TOKEN)")
+    put.add_argument("--ledger", required=True)
+    put.add_argument("--open-items", required=True, help="open items, CSV or Parquet")
+    put.add_argument("--customers", help="customer master, CSV or Parquet")
+    put.add_argument(
+        "--mode",
+        choices=["snapshot", "incremental"],
+        default="snapshot",
+        help="snapshot replaces the ledger; incremental adds and updates",
+    )
+    put.add_argument("--tls-ca", help="PEM certificate to trust; given, connect with TLS")
+    put.add_argument("--timeout", type=float, default=600)
+    put.set_defaults(run=cmd_ledger_put)
 
     u = subparsers.add_parser("submit", help="upload payment files to a running service")
     u.add_argument("files", nargs="+", help="bank, lockbox, remittance or payments files")
