@@ -20,6 +20,7 @@ from cashmatch.engine.decide import (
     PaymentFacts,
     obvious_matches,
 )
+from cashmatch.engine.hashing import PARALLEL_MIN_ITEMS
 from cashmatch.engine.index import (
     OpenItemIndex,
     build_index,
@@ -37,7 +38,7 @@ from cashmatch.engine.schemas import (
     SUGGESTED,
     UNMATCHED,
 )
-from cashmatch.engine.scoring import WEIGHTS, score_pairs
+from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_serial
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -166,7 +167,8 @@ def match_payments(
 
     # Score every quoted pair; the scores rank a payment's references so that a
     # text quoting dozens of numbers is decided on its best few.
-    _, _, score = score_pairs(
+    scorer = score_pairs if len(hits.payment) >= PARALLEL_MIN_ITEMS else score_pairs_serial
+    _, _, score = scorer(
         amount,
         value_date,
         ident.customer,

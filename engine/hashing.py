@@ -10,6 +10,10 @@ import numba as nb
 import numpy as np
 import pyarrow as pa
 
+# Below this many items a kernel runs on one thread: starting the parallel
+# threads costs milliseconds, more than the work of a small batch or one payment.
+PARALLEL_MIN_ITEMS = 20_000
+
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 
@@ -149,6 +153,9 @@ def _one_edit_pairs(a_off, a_data, b_off, b_data, left, right, min_len):
     return out
 
 
+_one_edit_pairs_serial = nb.njit(cache=True)(_one_edit_pairs.py_func)
+
+
 def one_edit_apart(
     left_strings: pa.Array,
     right_strings: pa.Array,
@@ -164,7 +171,8 @@ def one_edit_apart(
     """
     a_off, a_data = _buffers(left_strings.fill_null(""))
     b_off, b_data = _buffers(right_strings.fill_null(""))
-    return _one_edit_pairs(
+    kernel = _one_edit_pairs if len(left) >= PARALLEL_MIN_ITEMS else _one_edit_pairs_serial
+    return kernel(
         a_off,
         a_data,
         b_off,
@@ -214,6 +222,9 @@ def _typo_join_pass(
     return counts
 
 
+_typo_join_serial = nb.njit(cache=True)(_typo_join_pass.py_func)
+
+
 def typo_join(
     query_hashes: np.ndarray,
     query_token: np.ndarray,
@@ -251,8 +262,9 @@ def typo_join(
         max_hits,
     )
     empty = np.zeros(0, np.int64)
-    counts = _typo_join_pass(*args, empty, empty, empty, False)
+    kernel = _typo_join_pass if len(query_hashes) >= PARALLEL_MIN_ITEMS else _typo_join_serial
+    counts = kernel(*args, empty, empty, empty, False)
     offsets = np.concatenate(([0], np.cumsum(counts)))
     out_tok, out_inv = np.empty(offsets[-1], np.int64), np.empty(offsets[-1], np.int64)
-    _typo_join_pass(*args, offsets, out_tok, out_inv, True)
+    kernel(*args, offsets, out_tok, out_inv, True)
     return out_tok, out_inv

@@ -140,6 +140,9 @@ def score_pairs(
     return relation, features, score
 
 
+score_pairs_serial = nb.njit(cache=True)(score_pairs.py_func)
+
+
 def score_pairs_naive(
     pays: list[dict],
     invoices: list[dict],

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cashmatch.engine.hashing import hash_deletions, hash_strings, hash_strings_naive
-from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_naive
+from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_naive, score_pairs_serial
 from cashmatch.engine.subset_sum import find_subsets, subset_sum_naive, subset_sum_small
 
 texts = st.lists(st.text(alphabet="AB0129-é ", max_size=12), min_size=1, max_size=20)
@@ -149,6 +149,28 @@ def test_pair_scorer_matches_naive(data):
         30,
         WEIGHTS,
     )
+    serial = score_pairs_serial(
+        col(pays, "amount", np.int64),
+        col(pays, "date", np.int64),
+        col(pays, "customer", np.int64),
+        col(pays, "family", np.int64),
+        col(pays, "name_score", np.float64),
+        col(invoices, "amount", np.int64),
+        col(invoices, "issue", np.int64),
+        col(invoices, "due", np.int64),
+        col(invoices, "customer", np.int64),
+        col(invoices, "family", np.int64),
+        np.array([p for p, _, _ in pairs], np.int64),
+        np.array([i for _, i, _ in pairs], np.int64),
+        np.array([q for _, _, q in pairs]),
+        col(pays, "fee_max", np.int64),
+        0.05,
+        np.array(bp, np.int64),
+        30,
+        WEIGHTS,
+    )
+    for parallel_out, serial_out in zip((relation, features, score), serial, strict=True):
+        assert np.array_equal(parallel_out, serial_out)
     expected = score_pairs_naive(pays, invoices, pairs, 0.05, bp, 30)
     for k, (rel, feats, sc) in enumerate(expected):
         assert relation[k] == rel
@@ -168,6 +190,15 @@ def test_one_edit_check_matches_osa_distance(pairs):
     idx = np.arange(len(pairs))
     got = one_edit_apart(left, right, idx, idx, min_len=0)
     assert got.tolist() == [OSA.distance(a, b) == 1 for a, b in pairs]
+    from cashmatch.engine.hashing import _buffers, _one_edit_pairs, _one_edit_pairs_serial
+
+    a_off, a_data = _buffers(left)
+    b_off, b_data = _buffers(right)
+    parallel = _one_edit_pairs(a_off, a_data, b_off, b_data, idx, idx, 0)
+    assert (
+        parallel.tolist()
+        == _one_edit_pairs_serial(a_off, a_data, b_off, b_data, idx, idx, 0).tolist()
+    )
 
 
 @settings(max_examples=500, deadline=None)
