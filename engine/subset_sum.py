@@ -115,7 +115,9 @@ def subset_sum_small(amounts, target, max_size):
     return min(count, 2), bi, bj, bk
 
 
-def expected_coincidences(amounts: np.ndarray, exhaustive: bool, max_size: int) -> float:
+def expected_coincidences(
+    amounts: np.ndarray, exhaustive: bool, max_size: int, target: int = 1
+) -> float:
     """How many subsets would sum to a given amount by chance.
 
     The subsets searched spread their sums over about the pool's total; an
@@ -124,11 +126,14 @@ def expected_coincidences(amounts: np.ndarray, exhaustive: bool, max_size: int) 
     "fits", and a unique fit proves nothing.
 
     Example:
-        >>> round(expected_coincidences(np.full(10, 150000), True, 3), 4)
+        >>> round(expected_coincidences(np.full(10, 150001), True, 3), 4)
         0.0007
     """
     n = len(amounts)
-    total = float(np.abs(amounts).sum()) or 1.0
+    # Sums can only differ by multiples of the amounts' common divisor: round
+    # amounts (1400.00 + 900.00 = 2300.00) collide far more often than cents do.
+    unit = float(np.gcd.reduce(np.abs(np.append(amounts, target)).astype(np.int64))) or 1.0
+    total = float(np.abs(amounts).sum()) / unit or 1.0
     if exhaustive:
         searched = 2.0**n
     else:
@@ -164,7 +169,7 @@ def find_subsets(
         prove nothing: another combination may fit as well, unseen.
 
     Example:
-        >>> find_subsets(np.array([50000, 30000, 25000, 12500]), 62500, 24, 3)
+        >>> find_subsets(np.array([50013, 30007, 25011, 12503]), 62516, 24, 3)
         (1, [0, 3], True)
         >>> find_subsets(np.array([500, 300, 250, 125]), 625, 24, 3)  # small amounts: chance fits
         (1, [0, 3], False)
@@ -177,7 +182,7 @@ def find_subsets(
         return 0, [], True
     if n <= max_items:
         count, mask = subset_sum_exhaustive(amounts, np.int64(target))
-        proven = expected_coincidences(amounts, True, max_size) <= max_coincidence
+        proven = expected_coincidences(amounts, True, max_size, target) <= max_coincidence
         return int(count), [i for i in range(n) if (int(mask) >> i) & 1], proven
     count, i, j, k = subset_sum_small(amounts, np.int64(target), min(max_size, 3))
     positions = [int(x) for x in (i, j, k) if x >= 0]
