@@ -56,14 +56,23 @@ class CustomerIndex:
         parent: dict[str, str | None] = {}
         aliases: dict[str, list[str]] = {}
         accounts: dict[str, list[str]] = {}
-        oi_ids = open_items["customer_id"].to_pylist()
-        oi_names = open_items["customer_name"].to_pylist()
-        for cid, cname in zip(oi_ids, oi_names):
-            if cid not in names:
-                names[cid] = cname or ""
-                parent[cid] = None
-            elif cname and cname != names[cid]:
-                aliases.setdefault(cid, []).append(cname)
+        # One row per customer of the open items: its first name, and the others
+        # its invoices were issued under (kept as aliases).
+        by_customer = (
+            open_items.select(["customer_id", "customer_name"])
+            .group_by("customer_id", use_threads=False)
+            .aggregate([("customer_name", "first"), ("customer_name", "distinct")])
+        )
+        for cid, first, distinct in zip(
+            by_customer["customer_id"].to_pylist(),
+            by_customer["customer_name_first"].to_pylist(),
+            by_customer["customer_name_distinct"].to_pylist(),
+        ):
+            names[cid] = first or ""
+            parent[cid] = None
+            others = [name for name in distinct if name and name != first]
+            if others:
+                aliases[cid] = others
         if customers is not None:
             for row in customers.select(
                 ["customer_id", "name", "aliases", "bank_accounts", "parent_customer_id"]
@@ -88,6 +97,8 @@ class CustomerIndex:
         ordered = sorted(names, key=lambda cid: (roots[cid], cid != roots[cid], cid))
         self.ids = ordered
         self.code_of = {cid: k for k, cid in enumerate(ordered)}
+        self._id_array = pa.array(ordered, pa.string())
+        self._code_by_position = np.arange(len(ordered), dtype=np.int64)
         self.family = np.array([self.code_of[roots[cid]] for cid in ordered], np.int64)
         self.names = [names[cid] for cid in ordered]
 
@@ -118,10 +129,8 @@ class CustomerIndex:
 
     def codes(self, customer_ids: pa.Array) -> np.ndarray:
         """Customer codes of customer ids."""
-        lookup = self.code_of
-        return np.fromiter(
-            (lookup[c] for c in customer_ids.to_pylist()), np.int64, len(customer_ids)
-        )
+        positions = pc.index_in(customer_ids, value_set=self._id_array)
+        return self._code_by_position[positions.to_numpy(zero_copy_only=False)]
 
     def learn(self, customer_id: str, payer_name: str | None, payer_account: str | None) -> None:
         """Remember that this payer name / account pays for this customer (from a confirmation)."""
