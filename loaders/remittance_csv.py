@@ -162,6 +162,9 @@ def load_remittance_csv(
     except csv.Error as error:
         raise LoadError(path, f"cannot read CSV: {error}") from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        # Only quotes or separators: nothing a header could be read from.
+        raise LoadError(path, "no header line", line=header_index + 1)
     names = [name.strip().lower() for name in rows[0]]
     for name in REQUIRED:
         if name not in names:
