@@ -153,7 +153,7 @@ def _one_edit_pairs(a_off, a_data, b_off, b_data, left, right, min_len):
     return out
 
 
-_one_edit_pairs_serial = nb.njit(cache=True)(_one_edit_pairs.py_func)
+_one_edit_pairs_serial = nb.njit(cache=True)(getattr(_one_edit_pairs, "py_func", _one_edit_pairs))
 
 
 def one_edit_apart(
@@ -222,7 +222,7 @@ def _typo_join_pass(
     return counts
 
 
-_typo_join_serial = nb.njit(cache=True)(_typo_join_pass.py_func)
+_typo_join_serial = nb.njit(cache=True)(getattr(_typo_join_pass, "py_func", _typo_join_pass))
 
 
 def typo_join(

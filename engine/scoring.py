@@ -140,7 +140,7 @@ def score_pairs(
     return relation, features, score
 
 
-score_pairs_serial = nb.njit(cache=True)(score_pairs.py_func)
+score_pairs_serial = nb.njit(cache=True)(getattr(score_pairs, "py_func", score_pairs))
 
 
 def score_pairs_naive(
