@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from bench.formats.camt import write_camt053
+from bench.load_speed import measure_load
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.camt import load_camt053
 
@@ -73,14 +74,4 @@ def statement(tmp_path_factory) -> str:
 
 
 def test_bench_load_camt053(benchmark, statement):
-    loaded = benchmark.pedantic(load_camt053, args=(statement,), rounds=3, iterations=1)
-    assert loaded.payments.num_rows == N_PAYMENTS
-    assert loaded.problems == []
-    seconds = benchmark.stats.stats.min
-    benchmark.extra_info["transactions"] = N_PAYMENTS
-    benchmark.extra_info["file_bytes"] = os.path.getsize(statement)
-    benchmark.extra_info["transactions_per_second"] = round(N_PAYMENTS / seconds)
-    print(
-        f"\ncamt.053: {N_PAYMENTS} transactions, {os.path.getsize(statement) / 1e6:.1f} MB,"
-        f" best {seconds:.3f} s = {N_PAYMENTS / seconds:,.0f} transactions/s"
-    )
+    measure_load(benchmark, load_camt053, statement, N_PAYMENTS, label="camt.053")

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from bench.formats.cfonb120 import write_cfonb120
+from bench.load_speed import measure_load
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.cfonb120 import load_cfonb120
 
@@ -56,15 +57,4 @@ def statement(tmp_path_factory) -> str:
 
 
 def test_bench_load_cfonb120(benchmark, statement):
-    loaded = benchmark.pedantic(load_cfonb120, args=(statement,), rounds=3, iterations=1)
-    assert loaded.payments.num_rows == N_PAYMENTS
-    assert loaded.problems == []
-    seconds = benchmark.stats.stats.min
-    size = os.path.getsize(statement)
-    benchmark.extra_info["transactions"] = N_PAYMENTS
-    benchmark.extra_info["file_bytes"] = size
-    benchmark.extra_info["transactions_per_second"] = round(N_PAYMENTS / seconds)
-    print(
-        f"\ncfonb120: {N_PAYMENTS} transactions, {size / 1e6:.1f} MB,"
-        f" best {seconds:.3f} s = {N_PAYMENTS / seconds:,.0f} transactions/s"
-    )
+    measure_load(benchmark, load_cfonb120, statement, N_PAYMENTS, label="cfonb120")

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from bench.formats.edi820 import write_edi820
+from bench.load_speed import measure_load
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.edi820 import load_edi820
 
@@ -67,15 +68,12 @@ def remittance_file(tmp_path_factory) -> str:
 
 
 def test_bench_load_edi820(benchmark, remittance_file):
-    loaded = benchmark.pedantic(load_edi820, args=(remittance_file,), rounds=3, iterations=1)
-    assert loaded.advices.num_rows == N_ADVICES
-    assert loaded.problems == []
-    seconds = benchmark.stats.stats.min
-    size = os.path.getsize(remittance_file)
-    benchmark.extra_info["transactions"] = N_ADVICES
-    benchmark.extra_info["file_bytes"] = size
-    benchmark.extra_info["transactions_per_second"] = round(N_ADVICES / seconds)
-    print(
-        f"\nedi820: {N_ADVICES} advices, {size / 1e6:.1f} MB,"
-        f" best {seconds:.3f} s = {N_ADVICES / seconds:,.0f} transactions/s"
+    measure_load(
+        benchmark,
+        load_edi820,
+        remittance_file,
+        N_ADVICES,
+        label="edi820",
+        unit="advices",
+        advices=True,
     )

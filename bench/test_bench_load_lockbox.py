@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from bench.formats.lockbox import write_lockbox
+from bench.load_speed import measure_load
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.lockbox import load_lockbox
 
@@ -55,15 +56,4 @@ def transmission(tmp_path_factory) -> str:
 
 
 def test_bench_load_lockbox(benchmark, transmission):
-    loaded = benchmark.pedantic(load_lockbox, args=(transmission,), rounds=3, iterations=1)
-    assert loaded.payments.num_rows == N_CHECKS
-    assert loaded.problems == []
-    seconds = benchmark.stats.stats.min
-    size = os.path.getsize(transmission)
-    benchmark.extra_info["transactions"] = N_CHECKS
-    benchmark.extra_info["file_bytes"] = size
-    benchmark.extra_info["transactions_per_second"] = round(N_CHECKS / seconds)
-    print(
-        f"\nlockbox: {N_CHECKS} checks, {size / 1e6:.1f} MB,"
-        f" best {seconds:.3f} s = {N_CHECKS / seconds:,.0f} checks/s"
-    )
+    measure_load(benchmark, load_lockbox, transmission, N_CHECKS, label="lockbox", unit="checks")

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from bench.formats.mt940 import write_mt940
+from bench.load_speed import measure_load
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.mt940 import load_mt940
 
@@ -55,15 +56,4 @@ def statement(tmp_path_factory) -> str:
 
 
 def test_bench_load_mt940(benchmark, statement):
-    loaded = benchmark.pedantic(load_mt940, args=(statement,), rounds=3, iterations=1)
-    assert loaded.payments.num_rows == N_PAYMENTS
-    assert loaded.problems == []
-    seconds = benchmark.stats.stats.min
-    size = os.path.getsize(statement)
-    benchmark.extra_info["transactions"] = N_PAYMENTS
-    benchmark.extra_info["file_bytes"] = size
-    benchmark.extra_info["transactions_per_second"] = round(N_PAYMENTS / seconds)
-    print(
-        f"\nmt940: {N_PAYMENTS} transactions, {size / 1e6:.1f} MB,"
-        f" best {seconds:.3f} s = {N_PAYMENTS / seconds:,.0f} transactions/s"
-    )
+    measure_load(benchmark, load_mt940, statement, N_PAYMENTS, label="mt940")
