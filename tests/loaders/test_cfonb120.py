@@ -15,6 +15,7 @@ from bench.formats.cfonb120 import write_cfonb120
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.cfonb120 import load_cfonb120, read_cfonb120_operations, sniff_cfonb120
 from cashmatch.loaders.errors import LoadError
+from tests.loaders.fuzzing import mutate
 
 SAMPLES = "cfonb120"
 
@@ -287,20 +288,10 @@ def sample_bytes(samples_dir) -> bytes:
 )
 @given(st.data())
 def test_fuzz_mutated_sample(sample_bytes, data):
-    raw = bytearray(sample_bytes)
-    for _ in range(data.draw(st.integers(1, 8))):
-        pos = data.draw(st.integers(0, len(raw) - 1))
-        action = data.draw(st.sampled_from(["set", "delete", "insert"]))
-        byte = data.draw(st.sampled_from(b"0123456789{}AJRZ \r\n\xe9"))
-        if action == "set":
-            raw[pos] = byte
-        elif action == "delete":
-            del raw[pos]
-        else:
-            raw.insert(pos, byte)
+    raw = mutate(data, sample_bytes, b"0123456789{}AJRZ \r\n\xe9", max_edits=8)
     for lenient in (False, True):
         with contextlib.suppress(LoadError):
-            load_cfonb120("m.cfo", data=bytes(raw), lenient=lenient)
+            load_cfonb120("m.cfo", data=raw, lenient=lenient)
 
 
 # -- round trip -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bench.formats.edi820 import write_edi820
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.edi820 import load_edi820, sniff_edi820, x12_minor
 from cashmatch.loaders.errors import LoadError
+from tests.loaders.fuzzing import mutate
 
 SAMPLES = (
     "oopfactory_820_example6_2ent.edi",
@@ -456,20 +457,11 @@ def sample_bytes(samples_dir):
 )
 @given(st.data())
 def test_fuzz_mutated_sample(sample_bytes, data):
-    raw = bytearray(data.draw(st.sampled_from(sample_bytes)))
-    for _ in range(data.draw(st.integers(1, 8))):
-        position = data.draw(st.integers(0, len(raw) - 1))
-        action = data.draw(st.sampled_from(["set", "delete", "insert"]))
-        byte = data.draw(st.sampled_from(b"*~\\:>0123456789.-ABCRST \r\n\xff"))
-        if action == "set":
-            raw[position] = byte
-        elif action == "delete":
-            del raw[position]
-        else:
-            raw.insert(position, byte)
+    source = data.draw(st.sampled_from(sample_bytes))
+    raw = mutate(data, source, b"*~\\:>0123456789.-ABCRST \r\n\xff", max_edits=8)
     for lenient in (False, True):
         try:
-            loaded = load(bytes(raw), lenient=lenient)
+            loaded = load(raw, lenient=lenient)
         except LoadError:
             continue
         assert loaded.payments.num_rows == 0

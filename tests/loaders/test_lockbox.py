@@ -21,6 +21,7 @@ from cashmatch.loaders.lockbox import (
     load_lockbox,
     sniff_lockbox,
 )
+from tests.loaders.fuzzing import mutate
 
 SAMPLES = "lockbox"
 
@@ -234,20 +235,10 @@ def sample_bytes(samples_dir) -> bytes:
 )
 @given(st.data())
 def test_fuzz_mutated_sample(sample_bytes, data):
-    raw = bytearray(sample_bytes)
-    for _ in range(data.draw(st.integers(1, 8))):
-        pos = data.draw(st.integers(0, len(raw) - 1))
-        action = data.draw(st.sampled_from(["set", "delete", "insert"]))
-        byte = data.draw(st.sampled_from(b"0123456789456789 ABC\r\n\xe9"))
-        if action == "set":
-            raw[pos] = byte
-        elif action == "delete":
-            del raw[pos]
-        else:
-            raw.insert(pos, byte)
+    raw = mutate(data, sample_bytes, b"0123456789456789 ABC\r\n\xe9", max_edits=8)
     for lenient in (False, True):
         with contextlib.suppress(LoadError):
-            loaded = load_lockbox("m.mbx", data=bytes(raw), lenient=lenient, layout="opentaps")
+            loaded = load_lockbox("m.mbx", data=raw, lenient=lenient, layout="opentaps")
             assert loaded.payments.schema.equals(PAYMENTS)
 
 

@@ -16,6 +16,7 @@ from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.errors import LoadError
 from cashmatch.loaders.mt940 import load_mt940, read_mt940_lines, sniff_mt940
 from cashmatch.loaders.mt940_details import parse_details
+from tests.loaders.fuzzing import mutate
 
 SAMPLES = "mt940"
 
@@ -326,20 +327,10 @@ def sample_bytes(samples_dir) -> bytes:
 )
 @given(st.data())
 def test_fuzz_mutated_sample(sample_bytes, data):
-    raw = bytearray(sample_bytes)
-    for _ in range(data.draw(st.integers(1, 8))):
-        pos = data.draw(st.integers(0, len(raw) - 1))
-        action = data.draw(st.sampled_from(["set", "delete", "insert"]))
-        byte = data.draw(st.sampled_from(b":?/,-{}\r\n CDR0123456789"))
-        if action == "set":
-            raw[pos] = byte
-        elif action == "delete":
-            del raw[pos]
-        else:
-            raw.insert(pos, byte)
+    raw = mutate(data, sample_bytes, b":?/,-{}\r\n CDR0123456789", max_edits=8)
     for lenient in (False, True):
         with contextlib.suppress(LoadError):
-            load_mt940("m.sta", data=bytes(raw), lenient=lenient)
+            load_mt940("m.sta", data=raw, lenient=lenient)
 
 
 # -- round trip ------------------------------------------------------------------------
