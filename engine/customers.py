@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from cashmatch.engine.config import MatchConfig
-from cashmatch.engine.normalize import normalize_account, normalize_name
+from cashmatch.engine.normalize import LEGAL_FORMS, normalize_account, normalize_name
 
 # How a payer was identified, strongest first.
 BY_NONE, BY_ACCOUNT, BY_NAME, BY_PREFIX, BY_FUZZY, BY_AMBIGUOUS = 0, 1, 2, 3, 4, 5
@@ -26,6 +26,23 @@ METHODS = ("none", "account", "name", "name_prefix", "name_fuzzy", "ambiguous")
 METHOD_SCORE = np.array([0.0, 1.0, 0.95, 0.9, 0.8, 0.0])
 # Identifications strong enough to apply cash without a quoted reference.
 STRONG_METHODS = (BY_ACCOUNT, BY_NAME, BY_PREFIX)
+
+
+_LEGAL_PREFIXES = frozenset(form[:k] for form in LEGAL_FORMS for k in range(1, len(form)))
+
+
+def _without_cut_legal_form(key: str) -> str | None:
+    """The name without a last word that is a legal form cut short by the bank.
+
+    Banks cut names to fit a field, often in the legal form: "... SOLUTIONS L"
+    for "... Solutions Ltd". Such a fragment is no part of the name.
+
+    Example:
+        >>> _without_cut_legal_form("DELTA SOLAR SOLUTIONS L"), _without_cut_legal_form("ACME")
+        ('DELTA SOLAR SOLUTIONS', None)
+    """
+    head, _, last = key.rpartition(" ")
+    return head if head and last in _LEGAL_PREFIXES else None
 
 
 def _plain_name(name: str) -> str:
@@ -177,15 +194,17 @@ class CustomerIndex:
             key = normalize_name(raw)
             if not key:
                 continue
-            codes = self._by_name.get(key)
+            cut = _without_cut_legal_form(key)
+            codes = self._by_name.get(key) or (self._by_name.get(cut) if cut else None)
             if codes is not None:
                 code = self._resolve(codes)
                 found_code[u] = -1 if code is None else code
                 found_method[u] = BY_AMBIGUOUS if code is None else BY_NAME
                 continue
             plain = _plain_name(raw)
+            plain = _without_cut_legal_form(plain) or plain
             if len(plain) >= self.config.name_prefix_min:
-                codes = self._by_prefix(plain) | self._by_prefix(key)
+                codes = self._by_prefix(plain) | self._by_prefix(cut or key)
                 if codes:
                     code = self._resolve(codes)
                     found_code[u] = -1 if code is None else code

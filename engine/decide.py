@@ -142,9 +142,6 @@ class Decider:
         self.config = index.config
         self.rule = self.config.rule_confidence
         self.discount_bp = np.array(self.config.discount_rates_bp, np.int64)
-        # A family's invoices in one currency, due-date order: asked for again by
-        # each of its payments in a batch.
-        self._family_rows: dict[tuple[int, int], np.ndarray] = {}
 
     def relation(self, facts: PaymentFacts, total: int, rows: list[int]) -> int:
         days = facts.value_date - int(min(self.index.issue[r] for r in rows))
@@ -390,10 +387,7 @@ class Decider:
     ) -> tuple[np.ndarray, bool]:
         """A family's invoices that may be part of a combination, and whether the pool was cut."""
         index, config = self.index, self.config
-        key = (family, facts.currency)
-        rows = self._family_rows.get(key)
-        if rows is None:
-            rows = self._family_rows[key] = index.family_rows(family, facts.currency)
+        rows = index.family_rows(family, facts.currency)
         amounts = index.amount[rows]
         ok = (amounts > 0) & (amounts <= limit)
         ok &= index.issue[rows] <= facts.value_date + 5

@@ -120,6 +120,7 @@ class OpenItemIndex:
     global_keys: np.ndarray
     global_amounts: np.ndarray
     global_rows: np.ndarray
+    _family_rows: dict = field(default_factory=dict, repr=False)
     # Invoice id lookup, built on first use.
     _id_hashes: np.ndarray | None = field(default=None, repr=False)
     _id_order: np.ndarray | None = field(default=None, repr=False)
@@ -221,10 +222,19 @@ class OpenItemIndex:
         return family * (len(self.currencies) + 1) + currency
 
     def family_rows(self, family: int, currency: int) -> np.ndarray:
-        """Invoice positions of a family in a currency, oldest due date first."""
-        rows = np.arange(self.family_start[family], self.family_end[family])
-        rows = rows[self.currency[rows] == currency]
-        return rows[np.argsort(self.due[rows], kind="stable")]
+        """Invoice positions of a family in a currency, oldest due date first.
+
+        Cached: they depend on who owes what and when, not on open amounts, so
+        indexes made by :meth:`with_open_amounts` share the cache.
+        """
+        key = (family, currency)
+        rows = self._family_rows.get(key)
+        if rows is None:
+            rows = np.arange(self.family_start[family], self.family_end[family])
+            rows = rows[self.currency[rows] == currency]
+            rows = rows[np.argsort(self.due[rows], kind="stable")]
+            self._family_rows[key] = rows
+        return rows
 
     def amount_rows(self, family: int, currency: int, low: int, high: int) -> np.ndarray:
         """Positions of a family's invoices in ``currency`` with low <= open amount <= high."""

@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "cashmatch.engine.api",
     "cashmatch.engine.assignment",
+    "cashmatch.engine.customers",
     "cashmatch.engine.index",
     "cashmatch.engine.money",
     "cashmatch.engine.normalize",
