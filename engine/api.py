@@ -59,13 +59,18 @@ class MatchResult:
 
 
 def _fee_max(currencies: list[str], fee_max_major: str) -> dict[str, int]:
-    out = {}
-    for code in currencies:
-        try:
-            out[code] = major_to_minor(fee_max_major, code)
-        except ValueError:
-            out[code] = 0
-    return out
+    """The fee bound in each currency's minor units.
+
+    Decimals a currency does not have are cut off (toward zero: a bound never
+    grows by rounding): "12.5" is 1250 cents but 12 yen.
+    """
+    whole, _, fraction = fee_max_major.strip().partition(".")
+    return {
+        code: major_to_minor(
+            f"{whole}.{fraction[: currency_exponent(code)]}" if fraction else whole, code
+        )
+        for code in currencies
+    }
 
 
 def _csr(owner: np.ndarray, n: int) -> np.ndarray:
@@ -376,4 +381,4 @@ def match(
     return match_payments(build_index(open_items, customers, config), payments)
 
 
-__all__ = ["MatchResult", "build_index", "currency_exponent", "match", "match_payments"]
+__all__ = ["MatchResult", "build_index", "match", "match_payments"]

@@ -292,3 +292,10 @@ def test_empty_ledger_leaves_every_payment_unmatched():
         ("P2", "unmatched"),
     ]
     assert rows[0]["reason"] == "no_open_items_in_currency"
+
+
+def test_fee_bound_is_cut_to_each_currency_precision():
+    from cashmatch.engine.api import _fee_max
+
+    assert _fee_max(["EUR", "JPY", "KWD"], "12.5") == {"EUR": 1250, "JPY": 12, "KWD": 12500}
+    assert _fee_max(["USD"], "50") == {"USD": 5000}
