@@ -1,4 +1,4 @@
-"""The ``cashmatch`` command line: match files, inspect bank files, run the service.
+"""The ``cashmatch`` command line: match files, inspect bank files, run and feed the service.
 
 Example:
     cashmatch match --open-items open_items.csv --payments payments.csv --out matches.csv
@@ -19,6 +19,7 @@ from cashmatch.engine import InputError, MatchConfig, build_index, match_payment
 from cashmatch.engine.money import format_amount
 from cashmatch.loaders import LoadError, read_customers, read_open_items, write_matches
 from cashmatch.loaders.sources import read_payment_files
+from cashmatch.server import cli_service
 
 
 class Progress:
@@ -166,12 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--lenient", action="store_true")
     i.set_defaults(run=cmd_inspect)
 
-    try:
-        from cashmatch.server import cli_service
-    except ImportError:  # the service's optional front door is not installed
-        cli_service = None
-    if cli_service is not None:
-        cli_service.register(commands)
+    cli_service.register(commands)
     return parser
 
 
