@@ -105,6 +105,17 @@ def cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
+def _readable(value: object, most: int = 5) -> str:
+    """A summary value on one line: long lists shortened, dicts as key=value."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_readable(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, (list, tuple)):
+        items = [_readable(v) for v in value[:most]]
+        more = f" ... ({len(value)} in all)" if len(value) > most else ""
+        return "; ".join(items) + more if items else "-"
+    return str(value)
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from cashmatch.loaders.detect import load_file
 
@@ -114,12 +125,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"  format:   {loaded.format}")
         for key, value in loaded.summary.items():
             if key != "format":
-                print(f"  {key}: {value}")
-        print(f"  payments: {loaded.payments.num_rows}")
-        if loaded.advices.num_rows:
+                print(f"  {key}: {_readable(value)}")
+        # What every format reports, unless its loader's summary already said it.
+        if "payments" not in loaded.summary:
+            print(f"  payments: {loaded.payments.num_rows}")
+        if loaded.advices.num_rows and "advices" not in loaded.summary:
             print(f"  remittance advices: {loaded.advices.num_rows}")
-        for kind, count in sorted(loaded.skipped.items()):
-            print(f"  skipped {kind}: {count}")
+        if loaded.skipped and "skipped" not in loaded.summary:
+            print(f"  skipped: {_readable(loaded.skipped)}")
         for problem in loaded.problems:
             print(f"  problem: {problem}")
     return 0

@@ -118,3 +118,20 @@ def test_settings_from_the_command_line(tmp_path, capsys):
     assert "no such setting" in capsys.readouterr().err
     assert main([*args, "--set", "discount_days=soon"]) == 2
     assert not out.exists()
+
+
+def test_inspect_reports_a_bank_file(samples_dir, capsys):
+    path = samples_dir / "camt053" / "moov_finland_camt053_v02_sample_scor_rfrddoc.xml"
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "format:   camt.053" in out
+    assert "payments: 6" in out and "debit=7" in out and "EUR=23075.00" in out
+    assert out.count("payments:") == 1
+
+
+def test_inspect_lenient_lists_problems(samples_dir, capsys):
+    path = samples_dir / "mt940" / "wolph_jejik_abnamro.sta"
+    assert main(["inspect", str(path)]) == 2
+    assert "line 27, field ':62F:'" in capsys.readouterr().err
+    assert main(["inspect", "--lenient", str(path)]) == 0
+    assert capsys.readouterr().out.count("problem: ") == 2
