@@ -167,6 +167,7 @@ def match_payments(
         structured_owner,
         payment_amount=amount,
         invoice_amount=index.amount,
+        payment_slack=np.maximum(fee_max, amount * max(config.discount_rates_bp) // 9000),
     )
     lap("extract_references")
 

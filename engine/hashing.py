@@ -195,6 +195,9 @@ def _typo_join_pass(
     i_off,
     i_data,
     max_hits,
+    q_low,
+    q_high,
+    i_amount,
     offsets,
     out_tok,
     out_inv,
@@ -213,6 +216,9 @@ def _typo_join_pass(
         found = 0
         for r in range(lo, hi):
             inv = rows[r]
+            # The amount first: an integer compare spares most byte-by-byte checks.
+            if i_amount[inv] < q_low[k] or i_amount[inv] > q_high[k]:
+                continue
             if _one_edit(t_data, t_off[t], t_off[t + 1], i_data, i_off[inv], i_off[inv + 1]):
                 if fill:
                     out_tok[offsets[k] + found] = t
@@ -234,6 +240,9 @@ def typo_join(
     tokens: pa.Array,
     invoice_keys: pa.Array,
     max_hits: int,
+    amount_low: np.ndarray | None = None,
+    amount_high: np.ndarray | None = None,
+    invoice_amount: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Join hashed query keys against an index and keep the pairs exactly one edit apart.
 
@@ -242,13 +251,19 @@ def typo_join(
     (buckets larger than ``max_hits`` are skipped). A pair is kept when the token
     and the invoice's key are one edit apart (see :func:`one_edit_apart`). Nothing
     is materialised but the matches, so a bucket shared by dozens of sequentially
-    numbered invoices costs comparisons, not memory.
+    numbered invoices costs comparisons, not memory. With ``amount_low`` /
+    ``amount_high`` (per query) and ``invoice_amount``, only invoices whose
+    amount lies in the query's range are compared at all.
 
     Returns:
         (token, invoice) positions of the matches (may repeat).
     """
     t_off, t_data = _buffers(tokens.fill_null(""))
     i_off, i_data = _buffers(invoice_keys.fill_null(""))
+    n = len(query_hashes)
+    if invoice_amount is None:
+        invoice_amount = np.zeros(len(invoice_keys), np.int64)
+        amount_low, amount_high = np.zeros(n, np.int64), np.zeros(n, np.int64)
     args = (
         np.asarray(query_hashes, np.uint64),
         np.asarray(query_token, np.int64),
@@ -260,6 +275,9 @@ def typo_join(
         i_off,
         i_data,
         max_hits,
+        np.asarray(amount_low, np.int64),
+        np.asarray(amount_high, np.int64),
+        np.asarray(invoice_amount, np.int64),
     )
     empty = np.zeros(0, np.int64)
     kernel = _typo_join_pass if len(query_hashes) >= PARALLEL_MIN_ITEMS else _typo_join_serial

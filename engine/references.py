@@ -180,6 +180,7 @@ def find_references(
     structured_owner: np.ndarray | None = None,
     payment_amount: np.ndarray | None = None,
     invoice_amount: np.ndarray | None = None,
+    payment_slack: np.ndarray | None = None,
 ) -> ReferenceHits:
     """Look every candidate reference of every payment up in the invoice index.
 
@@ -191,7 +192,11 @@ def find_references(
         structured_owner: the payment position of each structured reference.
         payment_amount, invoice_amount: when given, numbers one edit away are
             only looked for in payments that quote no invoice open for exactly
-            the amount paid: for the others a typo cannot change the decision.
+            the amount paid (for the others a typo cannot change the decision),
+            and only among invoices open for the amount paid up to
+            ``payment_slack`` more (a fee or discount deducted): with dense
+            sequential numbering dozens of invoices are one edit from any
+            number, and the amount is what tells the intended one.
     """
     candidates, owner, joined = extract_references(texts, with_kind=True)
     structured = np.zeros(len(candidates), bool)
@@ -241,6 +246,11 @@ def find_references(
         (del_hashes, ok[del_owner], index.digits),
         (del_hashes, ok[del_owner], index.typo),
     ):
+        low = high = None
+        if payment_amount is not None:
+            paid = payment_amount[owner[token_of]]
+            slack = payment_slack[owner[token_of]] if payment_slack is not None else 0
+            low, high = paid, paid + slack
         tok, inv = typo_join(
             queries,
             token_of,
@@ -250,6 +260,9 @@ def find_references(
             digits,
             index.digits_keys,
             config.max_typo_hits_per_key,
+            low,
+            high,
+            invoice_amount,
         )
         typo_tok.append(tok)
         typo_inv.append(inv)
