@@ -111,9 +111,16 @@ def allocate(index: OpenItemIndex, pay: int, rows: list[int], relation: int) -> 
     Returns:
         (rows, applied, residual, actions, unapplied), rows in due-date order.
     """
-    if len(rows) > 1:
-        due = index.due[rows].tolist()
-        rows = [r for _, r in sorted(zip(due, rows))]
+    if len(rows) == 1:
+        # Most hypotheses are one invoice: no sorting, no array indexing by list.
+        row = rows[0]
+        amount = int(index.amount[row])
+        applied = min(pay, amount)
+        residual = amount - applied
+        action = _RESIDUAL_OF[relation] if residual else RESIDUAL_NONE
+        return [row], [applied], [residual], [action], max(pay - amount, 0)
+    due = index.due[rows].tolist()
+    rows = [r for _, r in sorted(zip(due, rows))]
     amounts = index.amount[rows].tolist()
     total = sum(amounts)
     applied = list(amounts)
