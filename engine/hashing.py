@@ -56,7 +56,7 @@ def _hash_deletions(offsets, data, min_len):
         if m >= min_len:
             total += m
     hashes = np.empty(total, np.uint64)
-    owner = np.empty(total, np.int64)
+    owner = np.empty(total, np.int32)  # positions: int32 halves the largest index array
     j = 0
     for i in range(n):
         start, end = offsets[i], offsets[i + 1]

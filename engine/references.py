@@ -37,10 +37,13 @@ class KeyIndex:
 
     hashes: np.ndarray  # uint64, sorted, distinct
     starts: np.ndarray  # int64, len(hashes) + 1, CSR into rows
-    rows: np.ndarray  # int64 invoice positions
+    rows: np.ndarray  # int32 invoice positions
 
     @classmethod
     def build(cls, hashes: np.ndarray, owners: np.ndarray) -> KeyIndex:
+        # Invoice positions fit in int32 (2 billion open items): half the memory
+        # of the deletion index's ten entries per invoice.
+        owners = owners.astype(np.int32, copy=False)
         order = np.lexsort((owners, hashes))
         hashes, owners = hashes[order], owners[order]
         keep = np.ones(len(hashes), bool)
@@ -89,7 +92,7 @@ class ReferenceIndex:
     @classmethod
     def build(cls, invoice_numbers: pa.Array, config: MatchConfig) -> ReferenceIndex:
         keys = reference_keys(invoice_numbers)
-        rows = np.arange(len(invoice_numbers), dtype=np.int64)
+        rows = np.arange(len(invoice_numbers), dtype=np.int32)
 
         def index(key_names: tuple[str, ...], min_len: int) -> KeyIndex:
             hashes, owners = [], []
