@@ -42,6 +42,10 @@ from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_serial
 
 ProgressCallback = Callable[[int, int], None]
 
+# A payment is decided on its best-scored references, this many at most: a text
+# quoting hundreds of numbers is not decided on the hundredth.
+MAX_REFS_WEIGHED = 50
+
 
 @dataclass
 class MatchResult:
@@ -158,6 +162,9 @@ def match_payments(
     )
     lap("identify_customers")
 
+    # How far short of an invoice a payment may fall and still pay it in full
+    # (a bank fee, an early-payment discount).
+    slack = np.maximum(fee_max, amount * max(config.discount_rates_bp) // 9000)
     remittance, structured_refs, structured_owner = _remittance_lines(index, payments, config)
     hits = find_references(
         index.references,
@@ -167,7 +174,7 @@ def match_payments(
         structured_owner,
         payment_amount=amount,
         invoice_amount=index.amount,
-        payment_slack=np.maximum(fee_max, amount * max(config.discount_rates_bp) // 9000),
+        payment_slack=slack,
     )
     lap("extract_references")
 
@@ -216,6 +223,8 @@ def match_payments(
             hits.invoice,
             hits.quality,
             has_remittance,
+            slack,
+            MAX_REFS_WEIGHED,
         )
         if fast_path
         else np.full(n, -1)
@@ -224,7 +233,7 @@ def match_payments(
         if obvious[p] >= 0:
             decisions.append(decider.obvious(int(amount[p]), int(obvious[p])))
             continue
-        lo, hi = ref_start[p], min(ref_start[p + 1], ref_start[p] + 50)
+        lo, hi = ref_start[p], min(ref_start[p + 1], ref_start[p] + MAX_REFS_WEIGHED)
         facts = PaymentFacts(
             amount=int(amount[p]),
             currency=int(currency[p]),

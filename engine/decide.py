@@ -292,6 +292,11 @@ class Decider:
                     if rel in (AMOUNT_FEE, AMOUNT_DISCOUNT):
                         self._single(facts, row, hyps, conflict)
                 continue
+            if len(group) > 1 and int(index.amount[group].sum()) == facts.amount:
+                # The quoted invoices add up to the payment: none of them alone,
+                # each open for less than was paid, could rival that.
+                self._group(facts, group, hyps, conflict)
+                continue
             # With several invoices quoted, a combination must hold all of them.
             for row in group:
                 self._single(facts, row, hyps, conflict, complete=len(group) == 1)
@@ -544,12 +549,16 @@ def obvious_matches(
     hit_invoice: np.ndarray,
     hit_quality: np.ndarray,
     has_remittance: np.ndarray,
+    slack: np.ndarray,
+    max_hits: int,
 ) -> np.ndarray:
     """The invoice of each payment decided by one quote alone (-1 for the others), vectorised.
 
     Most payments quote one invoice that is open for exactly the amount paid.
-    When nothing else the payment quotes is strong or fits its amount, when
-    the payer is not known to be another customer and the date is plausible,
+    When nothing else the payment quotes fits its amount or falls short of it by
+    a fee or discount (``slack``), when the payer is not known to be another
+    customer, the date is plausible and the payment has at most ``max_hits``
+    references (the full search weighs that many),
     :meth:`Decider.decide` would build that one hypothesis and nothing to rival
     it: this finds those payments with array operations, so that only the rest
     go through the per-payment search. ``tests/engine`` checks both paths agree.
@@ -561,12 +570,22 @@ def obvious_matches(
     valid = (index.currency[invoice] == currency[payment]) & (index.amount[invoice] > 0)
     strong = valid & (hit_quality >= _STRONG_REF)
     fits = valid & (index.amount[invoice] == amount[payment])
-    strong_count = np.bincount(payment[strong], minlength=n)
     fits_count = np.bincount(payment[fits], minlength=n)
     row = np.full(n, -1, np.int64)
     chosen = strong & fits
     row[payment[chosen]] = invoice[chosen]
-    ok = (strong_count == 1) & (fits_count == 1) & (row >= 0) & ~has_remittance
+    # Other quoted invoices may stand beside it (a PO number that reads as
+    # another invoice's digits) unless one could rival it: short of the amount
+    # by a fee or a discount, among those the full search weighs (the payer's
+    # family's when the payer is known).
+    payer_family = family[payment]
+    weighed = strong & ((payer_family < 0) | (index.family[invoice] == payer_family))
+    short = index.amount[invoice] - amount[payment]
+    rivals = weighed & (short > 0) & (short <= slack[payment])
+    rival_count = np.bincount(payment[rivals], minlength=n)
+    hit_count = np.bincount(payment, minlength=n)
+    ok = (fits_count == 1) & (rival_count == 0) & (row >= 0) & ~has_remittance
+    ok &= hit_count <= max_hits
     safe_row = np.maximum(row, 0)
     ok &= (family < 0) | (family == index.family[safe_row])
     ok &= value_date >= index.issue[safe_row] - 3
