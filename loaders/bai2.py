@@ -220,15 +220,25 @@ def _keyed(texts: list[str]) -> tuple[dict[str, str], list[str]]:
     keys: dict[str, str] = {}
     free: list[str] = []
     for raw in texts:
-        text = raw.strip()
-        key, colon, value = text.partition(":")
+        # Nearly every 88 a bank sends starts with one of the usual keys: one
+        # lookup on the unstripped text settles it (a key found there had no
+        # leading blanks, so stripping first would change nothing).
+        key, _, value = raw.partition(":")
         role = _KEY_ROLES.get(key)
-        # Plain structured keys are nearly every 88 a US bank sends: one lookup
-        # settles them instead of four set tests.
         if role == _PLAIN:
             if key not in keys:
                 keys[key] = value.strip()
             continue
+        if role == _TEXT:
+            value = value.strip()
+            if key not in keys:
+                keys[key] = value
+            if value:
+                free.append(value)
+            continue
+        text = raw.strip()
+        key, colon, value = text.partition(":")
+        role = _KEY_ROLES.get(key)
         if role is None and not (
             colon
             and 2 <= len(key) <= 5
@@ -314,8 +324,8 @@ class _Columns:
             pa.array(self.payer_accounts, pa.string()),
             pa.array(self.references, pa.string()),
             pa.array(self.booking_days, pa.int32()).cast(pa.date32()),
-            pa.array([FORMAT] * n, pa.string()),
-            pa.array([source_file] * n, pa.string()),
+            pa.repeat(pa.scalar(FORMAT, pa.string()), n),
+            pa.repeat(pa.scalar(source_file, pa.string()), n),
             pa.array(self.checks, pa.string()),
             pa.array(self.traces, pa.string()),
             pa.array(self.e2e, pa.string()),
@@ -371,6 +381,18 @@ class _Bai2Reader:
                 fields, pending03 = pending03, None
                 account_total += _summary_total(fields, piece_ends, pending03_index)
 
+        # Bound once: flush16 runs for every detail of the file.
+        cols, credited = self.cols, self.credited
+        add_id, add_amount, add_currency = (
+            cols.ids.append,
+            cols.amounts.append,
+            cols.currencies.append,
+        )
+        add_value_day, add_booking_day = cols.value_days.append, cols.booking_days.append
+        add_reference, add_payer_name = cols.references.append, cols.payer_names.append
+        add_payer_account, add_check = cols.payer_accounts.append, cols.checks.append
+        add_trace, add_e2e = cols.traces.append, cols.e2e.append
+
         def flush16() -> None:
             nonlocal pending16, detail_seq, account_total
             if pending16 is None:
@@ -403,9 +425,13 @@ class _Bai2Reader:
             if kind != "credit":
                 self.skipped[kind] = self.skipped.get(kind, 0) + 1
                 return
-            bank_ref = fields[at].strip() if at < len(fields) else ""
-            customer_ref = fields[at + 1].strip() if at + 1 < len(fields) else ""
-            text = ",".join(fields[at + 2 :]).strip()
+            if len(fields) == at + 3:  # the usual shape: no comma in the text
+                bank_ref, customer_ref, text = fields[at:]
+                bank_ref, customer_ref, text = bank_ref.strip(), customer_ref.strip(), text.strip()
+            else:
+                bank_ref = fields[at].strip() if at < len(fields) else ""
+                customer_ref = fields[at + 1].strip() if at + 1 < len(fields) else ""
+                text = ",".join(fields[at + 2 :]).strip()
             keys: dict[str, str] = {}
             pieces = [text] if text else []
             if texts:
@@ -414,27 +440,26 @@ class _Bai2Reader:
                 else:
                     keys, free = _keyed(texts)
                 pieces.extend(free)
-            cols = self.cols
-            cols.ids.append(bank_ref or f"{file_key}:{account}:{account_ordinal}:{detail_seq}")
-            cols.amounts.append(amount)
-            cols.currencies.append(account_currency)
-            cols.value_days.append(value_day)
-            cols.booking_days.append(as_of)
-            cols.references.append(" ".join(pieces) or None)
+            add_id(bank_ref or f"{file_key}:{account}:{account_ordinal}:{detail_seq}")
+            add_amount(amount)
+            add_currency(account_currency)
+            add_value_day(value_day)
+            add_booking_day(as_of)
+            add_reference(" ".join(pieces) or None)
             if keys:
-                cols.payer_names.append(keys.get("DBNM") or keys.get("BO1") or None)
-                cols.payer_accounts.append(_payer_account(keys))
-                cols.traces.append(keys.get("TRID") or None)
-                cols.e2e.append(keys.get("EREF") or None)
+                add_payer_name(keys.get("DBNM") or keys.get("BO1") or None)
+                add_payer_account(_payer_account(keys))
+                add_trace(keys.get("TRID") or None)
+                add_e2e(keys.get("EREF") or None)
                 check = customer_ref or keys.get("CHKN", "")
             else:
-                cols.payer_names.append(None)
-                cols.payer_accounts.append(None)
-                cols.traces.append(None)
-                cols.e2e.append(None)
+                add_payer_name(None)
+                add_payer_account(None)
+                add_trace(None)
+                add_e2e(None)
                 check = customer_ref
-            cols.checks.append(check or None if code in CHECK_TYPE_CODES else None)
-            self.credited[account_currency] = self.credited.get(account_currency, 0) + amount
+            add_check(check or None if code in CHECK_TYPE_CODES else None)
+            credited[account_currency] = credited.get(account_currency, 0) + amount
 
         for index, record in enumerate(records):
             if not record:
@@ -677,15 +702,18 @@ def _records(body: str, merge: bool = False) -> tuple[list[str], bool, bool]:
     88s in the same text pass saves the reader a loop turn for each of them.
     """
     norm = body.replace("\r\n", "\n") if "\r" in body else body
+    if "\r" not in norm and norm.endswith(("/", "\n")):
+        merged = merge and _JOIN not in norm
+        records = (norm.replace("/\n88,", _JOIN) if merged else norm).split("/\n")
+        # A newline left inside a record is one not preceded by "/". A "/"
+        # before a record code never spans a line end, so it is looked for in
+        # the records only, without the "/" that ends every line.
+        inside = _JOIN.join(records)
+        if "\n" not in inside and _RECORD_AFTER_SLASH.search(inside) is None:
+            if records[-1]:
+                records[-1] = records[-1][:-1]
+            return records, True, merged
     if "\r" not in norm and _RECORD_AFTER_SLASH.search(norm) is None:
-        if norm.endswith(("/", "\n")):
-            merged = merge and _JOIN not in norm
-            records = (norm.replace("/\n88,", _JOIN) if merged else norm).split("/\n")
-            # A newline left inside a record is one not preceded by "/".
-            if "\n" not in "".join(records):
-                if records[-1]:
-                    records[-1] = records[-1][:-1]
-                return records, True, merged
         lines = norm.split("\n")
         terminated = norm.count("/\n") + lines[-1].endswith("/")
         if terminated == len(lines) - lines.count(""):
