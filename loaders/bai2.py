@@ -394,11 +394,13 @@ class _Bai2Reader:
         add_trace, add_e2e = cols.traces.append, cols.e2e.append
 
         def flush16() -> None:
-            nonlocal pending16, detail_seq, account_total
-            if pending16 is None:
-                return
-            fields, pending16 = pending16, None
-            index = pending16_index
+            nonlocal pending16
+            if pending16 is not None:
+                fields, pending16 = pending16, None
+                detail(fields, texts, pending16_index)
+
+        def detail(fields: list[str], texts: list[str], index: int) -> None:
+            nonlocal detail_seq, account_total
             if len(fields) < 4:
                 fields += [""] * (4 - len(fields))
             code = fields[1]
@@ -491,12 +493,19 @@ class _Bai2Reader:
                 if state != "account":
                     raise _RecordError(index, "16 detail outside an account (no 03)", "record_code")
                 account_records += 1
-                if merged and _JOIN in record:
-                    record, *texts = record.split(_JOIN)
+                if merged:
+                    # The detail is whole already: read it now, not at the next record.
+                    record, joined, tail = record.partition(_JOIN)
+                    texts = tail.split(_JOIN) if joined else []
                     account_records += len(texts)
-                else:
-                    texts = []
-                pending16, pending16_index = record.split(","), index
+                    try:
+                        detail(record.split(","), texts, index)
+                    except _RecordError as error:
+                        if not self.lenient:
+                            raise
+                        self._problem(error)
+                    continue
+                pending16, pending16_index, texts = record.split(","), index, []
                 continue
             continued: list[str] = []
             if merged and _JOIN in record:
