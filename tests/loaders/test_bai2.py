@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bench.formats.bai2 import write_bai2
 from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders import bai2
 from cashmatch.loaders.bai2 import load_bai2, sniff_bai2, type_code_kind
 from cashmatch.loaders.errors import LoadError
 
@@ -342,3 +343,63 @@ def test_writer_rejects_what_bai2_cannot_carry():
     looks_like_end = table.set_column(6, "reference_text", pa.array(["PART/16,REST"]))
     with pytest.raises(ValueError):
         write_bai2(looks_like_end, io.BytesIO())
+
+
+# --- joined 88s (fast path) against the exact reader -----------------------------------
+
+
+def _state(reader) -> tuple:
+    cols = vars(reader.cols)
+    return (cols, reader.skipped, reader.problems, reader.file_info, reader.accounts,
+            reader.credited, reader.groups)  # fmt: skip
+
+
+def _same_as_exact(data: bytes, lenient: bool) -> bool:
+    """True when the joined read was used; then it must equal the exact one."""
+    text = bai2.decode_text("f", data)
+    body = text.lstrip()
+    fast = bai2._merged_read("f", text, body, lenient)
+    if fast is None:
+        return False
+    assert _state(fast) == _state(bai2._read("f", text, body, lenient))
+    return True
+
+
+def test_joined_88s_read_like_the_exact_reader(samples_dir):
+    buffer = io.BytesIO()
+    write_bai2(_payments(), buffer)
+    assert _same_as_exact(buffer.getvalue(), lenient=False)
+    long_text = "88,REMI: " + "X" * 75 + "/"  # fills 80 columns: glued to the next 88
+    data = _file(
+        "16,175,500,0,R1,123,TEXT, WITH COMMA/",
+        long_text,
+        "88,CONTINUED WORD/",
+        "88,OB:111111 BRANCH OB3:BANK NAME/",
+        "88,BO:11111111 BO1:NAME/",
+        "88,/",
+        "88,  DBNM: PADDED  /",
+        "16,475,700,V,240110,,R2,,/",
+        "88,free text/",
+    )
+    assert _same_as_exact(data, lenient=False)
+    assert _same_as_exact(data, lenient=True)
+    for path in sorted((samples_dir / SAMPLES).iterdir()):
+        for lenient in (False, True):
+            _same_as_exact(path.read_bytes(), lenient)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_joined_88s_fuzzed_lines(data):
+    buffer = io.BytesIO()
+    write_bai2(_payments().slice(0, 8), buffer)
+    lines = buffer.getvalue().split(b"\n")
+    extra = [b"88,", b"88,/", b"/", b"", b"88,1,2,,/", b"88,OB:1 B OB3:N/", b"88,TEXT/",
+             b"88," + b"Y" * 78 + b"/", b"16,165,5,0,R,,/", b"16,475,5,0,R,,/", b"49,0,2/",
+             b"03,9,USD,,/", b"16,165,5,0,A,,/88,B/"]  # fmt: skip
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(lines) - 1))
+        lines.insert(at, data.draw(st.sampled_from(extra)))
+    raw = b"\n".join(lines)
+    for lenient in (False, True):
+        _same_as_exact(raw, lenient)
