@@ -82,6 +82,7 @@ _STRUCTURED_KEYS = frozenset(
 # A continuation of at least this many characters filled a fixed-width line, so
 # the next 88 continues the same word rather than starting a new one.
 _FULL_LINE = 80
+_FULL_TEXT = _FULL_LINE - len("88,")
 _EPOCH = dt.date(1970, 1, 1)
 _FUNDS_TYPES = frozenset({"", "0", "1", "2", "Z", "S", "V", "D"})
 _PLAIN_FUNDS = frozenset({"", "0", "1", "2", "Z"})
@@ -215,11 +216,18 @@ def _summary_total(fields: list[str], piece_ends: set[int], index: int) -> int:
     return total
 
 
-def _keyed(texts: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Split 88 texts into keyed data (first value per key) and remittance text."""
+def _keyed(texts: list[str], glued: bool = True) -> tuple[dict[str, str], list[str]] | None:
+    """Split 88 texts into keyed data (first value per key) and remittance text.
+
+    None when ``glued`` is False and a text filled a line: the caller glues
+    them first (see _join_continuations). Checked here, in the one pass over
+    the texts, as it costs a second pass elsewhere.
+    """
     keys: dict[str, str] = {}
     free: list[str] = []
     for raw in texts:
+        if len(raw) >= _FULL_TEXT and not glued:
+            return None
         # Nearly every 88 a bank sends starts with one of the usual keys: one
         # lookup on the unstripped text settles it (a key found there had no
         # leading blanks, so stripping first would change nothing).
@@ -437,10 +445,7 @@ class _Bai2Reader:
             keys: dict[str, str] = {}
             pieces = [text] if text else []
             if texts:
-                if max(map(len, texts)) + 3 >= _FULL_LINE:
-                    keys, free = _keyed(_join_continuations(texts))
-                else:
-                    keys, free = _keyed(texts)
+                keys, free = _keyed(texts, glued=False) or _keyed(_join_continuations(texts))
                 pieces.extend(free)
             add_id(bank_ref or f"{file_key}:{account}:{account_ordinal}:{detail_seq}")
             add_amount(amount)
