@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from bench.formats.bai2 import write_bai2
+from bench.load_speed import measure_load
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.bai2 import load_bai2
 
@@ -58,15 +59,4 @@ def statement(tmp_path_factory) -> str:
 
 
 def test_bench_load_bai2(benchmark, statement):
-    loaded = benchmark.pedantic(load_bai2, args=(statement,), rounds=3, iterations=1)
-    assert loaded.payments.num_rows == N_PAYMENTS
-    assert loaded.problems == []
-    seconds = benchmark.stats.stats.min
-    size = os.path.getsize(statement)
-    benchmark.extra_info["transactions"] = N_PAYMENTS
-    benchmark.extra_info["file_bytes"] = size
-    benchmark.extra_info["transactions_per_second"] = round(N_PAYMENTS / seconds)
-    print(
-        f"\nbai2: {N_PAYMENTS} transactions, {size / 1e6:.1f} MB,"
-        f" best {seconds:.3f} s = {N_PAYMENTS / seconds:,.0f} transactions/s"
-    )
+    measure_load(benchmark, load_bai2, statement, N_PAYMENTS, label="bai2")
