@@ -7,52 +7,21 @@ The transactions per second land in the benchmark's ``extra_info``.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import random
 
-import pyarrow as pa
 import pytest
 
 from bench.formats.cfonb120 import write_cfonb120
-from bench.load_speed import measure_load
-from cashmatch.engine.schemas import PAYMENTS
+from bench.load_speed import measure_load, statement_payments
 from cashmatch.loaders.cfonb120 import load_cfonb120
 
 N_PAYMENTS = int(os.environ.get("CASHMATCH_BENCH_CFONB120_N", "100000"))
-
-_FIRST = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay"]
-_LAST = ["Industries", "Trading AG", "GmbH", "Holdings Ltd", "SA", "Logistics", "Foods Oy"]
-
-
-def generate_payments(n: int, seed: int = 11) -> pa.Table:
-    """Deterministic credits with names, IBANs, end-to-end ids and invoice texts."""
-    rng = random.Random(seed)
-    start = dt.date(2024, 3, 1)
-    rows = []
-    for i in range(n):
-        day = start + dt.timedelta(days=i * 30 // max(n, 1))
-        invoice = f"INV-{rng.randint(100000, 999999)}"
-        rows.append(
-            {
-                "payment_id": f"{i:016d}",
-                "amount_minor": rng.randint(1_000, 5_000_000),
-                "currency": "EUR",
-                "value_date": day,
-                "booking_date": day,
-                "payer_name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)} {i % 997}",
-                "payer_account": f"DE{rng.randint(10, 99)}{rng.randint(10**17, 10**18 - 1)}",
-                "reference_text": f"Payment of invoice {invoice} cust {rng.randint(1000, 9999)}",
-                "end_to_end_id": f"E2E-{i:010d}",
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=PAYMENTS)
 
 
 @pytest.fixture(scope="module")
 def statement(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("cfonb120") / "bench.cfonb120"
-    write_cfonb120(generate_payments(N_PAYMENTS), path)
+    write_cfonb120(statement_payments(N_PAYMENTS), path)
     return str(path)
 
 

@@ -129,7 +129,7 @@ def test_pair_scorer_matches_naive(data):
     def col(rows, key, dtype):
         return np.array([r[key] for r in rows], dtype)
 
-    relation, features, score = score_pairs(
+    args = (
         col(pays, "amount", np.int64),
         col(pays, "date", np.int64),
         col(pays, "customer", np.int64),
@@ -149,26 +149,8 @@ def test_pair_scorer_matches_naive(data):
         30,
         WEIGHTS,
     )
-    serial = score_pairs_serial(
-        col(pays, "amount", np.int64),
-        col(pays, "date", np.int64),
-        col(pays, "customer", np.int64),
-        col(pays, "family", np.int64),
-        col(pays, "name_score", np.float64),
-        col(invoices, "amount", np.int64),
-        col(invoices, "issue", np.int64),
-        col(invoices, "due", np.int64),
-        col(invoices, "customer", np.int64),
-        col(invoices, "family", np.int64),
-        np.array([p for p, _, _ in pairs], np.int64),
-        np.array([i for _, i, _ in pairs], np.int64),
-        np.array([q for _, _, q in pairs]),
-        col(pays, "fee_max", np.int64),
-        0.05,
-        np.array(bp, np.int64),
-        30,
-        WEIGHTS,
-    )
+    relation, features, score = score_pairs(*args)
+    serial = score_pairs_serial(*args)
     for parallel_out, serial_out in zip((relation, features, score), serial, strict=True):
         assert np.array_equal(parallel_out, serial_out)
     expected = score_pairs_naive(pays, invoices, pairs, 0.05, bp, 30)
