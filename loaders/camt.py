@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 from cashmatch.engine.money import CURRENCY_EXPONENTS, format_amount
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES, REMITTANCE_LINE
 from cashmatch.loaders.base import LoadedFile
-from cashmatch.loaders.errors import LoadError
+from cashmatch.loaders.errors import LoadError, raise_or_report
 from cashmatch.loaders.xml_safety import (
     is_encoding_error,
     local_name,
@@ -268,10 +268,12 @@ class _Columns:
         for f in self._BATCHED:
             if f.name == "remittance":
                 lines = pa.StructArray.from_arrays(
-                    [pa.array(self.lines[n], type=REMITTANCE_LINE.field(n).type)
-                     for n in _REMITTANCE_FIELDS],
+                    [
+                        pa.array(self.lines[n], type=REMITTANCE_LINE.field(n).type)
+                        for n in _REMITTANCE_FIELDS
+                    ],
                     fields=list(REMITTANCE_LINE),
-                )  # fmt: skip
+                )
                 offsets = pa.array(self.offsets, type=pa.int32())
                 arrays.append(pa.ListArray.from_arrays(offsets, lines, type=f.type))
             else:
@@ -682,18 +684,14 @@ class _Reader(_Iso20022Reader):
             # Drop whatever this entry already appended: an entry loads whole or not at all.
             self.cols.truncate(start)
             stmt.invalid = True
-            if not self.lenient:
-                raise LoadError(
-                    self.path,
-                    error.message,
-                    element=_join(error.element),
-                    field=error.field,
-                    line=error.line,
-                ) from None
-            self.problems.append(
-                f"{self.path}: line {error.line}, element {_join(error.element)},"
-                f" field {error.field!r}: {error.message} (entry skipped)"
+            located = LoadError(
+                self.path,
+                error.message,
+                element=_join(error.element),
+                field=error.field,
+                line=error.line,
             )
+            raise_or_report(located, self.lenient, self.problems, "entry")
         ntry.clear(keep_tail=False)
         while ntry.getprevious() is not None:
             del parent[0]

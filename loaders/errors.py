@@ -42,3 +42,17 @@ class LoadError(ValueError):
             parts.append(f"field {field!r}")
         where = f"{self.path}: " + (", ".join(parts) + ": " if parts else "")
         super().__init__(where + message)
+
+
+def raise_or_report(error: LoadError, lenient: bool, problems: list[str], skipped: str) -> None:
+    """Reject the file, or in lenient mode report what was skipped and go on.
+
+    Example:
+        >>> problems = []
+        >>> raise_or_report(LoadError("f.xml", "bad amount", line=3), True, problems, "entry")
+        >>> problems
+        ['f.xml: line 3: bad amount (entry skipped)']
+    """
+    if not lenient:
+        raise error
+    problems.append(f"{error} ({skipped} skipped)")

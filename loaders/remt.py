@@ -30,14 +30,20 @@ from cashmatch.loaders.camt import (
     _RecordError,
     _text,
 )
-from cashmatch.loaders.errors import LoadError
+from cashmatch.loaders.errors import LoadError, raise_or_report
 from cashmatch.loaders.xml_safety import is_encoding_error, local_name, namespace, secure_iterparse
 
 REMT001 = "remt.001"
 _NS = "urn:iso:std:iso:20022:tech:xsd:remt.001.001."
 _REMT_NAMES = (
-    "RmtId", "OrgnlPmtInf", "InstdAmt", "EqvtAmt", "ReqdExctnDt", "ReqdColltnDt", "MsgId",
-)  # fmt: skip
+    "RmtId",
+    "OrgnlPmtInf",
+    "InstdAmt",
+    "EqvtAmt",
+    "ReqdExctnDt",
+    "ReqdColltnDt",
+    "MsgId",
+)
 
 
 def sniff_remt001(head: bytes) -> bool:
@@ -101,18 +107,14 @@ class _RemtReader(_Iso20022Reader):
             try:
                 self._advice(element, f"/Document/RmtAdvc/RmtInf[{self.index}]")
             except _RecordError as error:
-                if not self.lenient:
-                    raise LoadError(
-                        self.path,
-                        error.message,
-                        element=_join(error.element),
-                        field=error.field,
-                        line=error.line,
-                    ) from None
-                self.problems.append(
-                    f"{self.path}: line {error.line}, element {_join(error.element)},"
-                    f" field {error.field!r}: {error.message} (advice skipped)"
+                located = LoadError(
+                    self.path,
+                    error.message,
+                    element=_join(error.element),
+                    field=error.field,
+                    line=error.line,
                 )
+                raise_or_report(located, self.lenient, self.problems, "advice")
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del parent[0]
