@@ -98,17 +98,14 @@ def _remittance_lines(index: OpenItemIndex, payments: pa.Table, config: MatchCon
     for line, row, q in zip(hits.payment[strong], hits.invoice[strong], hits.quality[strong]):
         if counts[line] == 1 or (q >= 1.0 and exact_counts[line] == 1):
             resolved[line] = row
-    paid = pc.struct_field(lines, "amount_paid_minor").to_numpy(zero_copy_only=False)
-    discount = pc.fill_null(pc.struct_field(lines, "discount_minor"), 0).to_numpy()
+    # Python ints, not numpy: a column with nulls would come out as floats.
+    paid = pc.struct_field(lines, "amount_paid_minor").to_pylist()
+    discount = pc.fill_null(pc.struct_field(lines, "discount_minor"), 0).to_pylist()
     per_payment: dict[int, list[tuple[int, int, int]]] = {}
-    for k in range(len(lines)):
-        amount = paid[k]
-        if amount is None or np.isnan(amount):
-            per_payment.setdefault(int(owner[k]), []).append((-1, 0, 0))
-            continue
-        per_payment.setdefault(int(owner[k]), []).append(
-            (int(resolved[k]), int(amount), int(discount[k]))
-        )
+    for k, (amount, taken) in enumerate(zip(paid, discount)):
+        # A line without an amount paid cannot say how the payment splits.
+        line = (-1, 0, 0) if amount is None else (int(resolved[k]), amount, taken)
+        per_payment.setdefault(int(owner[k]), []).append(line)
     return per_payment, refs, owner
 
 

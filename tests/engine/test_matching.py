@@ -299,3 +299,17 @@ def test_fee_bound_is_cut_to_each_currency_precision():
 
     assert _fee_max(["EUR", "JPY", "KWD"], "12.5") == {"EUR": 1250, "JPY": 12, "KWD": 12500}
     assert _fee_max(["USD"], "50") == {"USD": 5000}
+
+
+def test_remittance_line_without_amount_falls_back_to_references(standard_ledger):
+    table = payments([{"amount_minor": 125000 + 98050}]).to_pylist()
+    table[0]["remittance"] = [
+        {"invoice_ref": "INV-2024-000123", "amount_paid_minor": 125000},
+        {"invoice_ref": "INV-2024-000124", "amount_paid_minor": None},
+    ]
+    result = match(standard_ledger, pa.Table.from_pylist(table, schema=payments([]).schema))
+    rows = result.matches.to_pylist()
+    got = {r["invoice_id"]: r["amount_applied_minor"] for r in rows}
+    # Not the advice's split (a line lacks its amount): both quoted invoices, in full.
+    assert got == {"I1": 125000, "I2": 98050}
+    assert rows[0]["reason"] == "refs_all+amount_exact"
