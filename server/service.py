@@ -41,6 +41,7 @@ from cashmatch.engine.schemas import (
     RESIDUAL_NONE,
 )
 from cashmatch.loaders import LoadError
+from cashmatch.loaders.link import link_remittance
 from cashmatch.server import store as st
 from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
 from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2_grpc as pb_grpc
@@ -95,10 +96,12 @@ def _status_of(error: BaseException) -> tuple[grpc.StatusCode, str, list[tuple[s
         where = [
             f"{name} {value}"
             for name, value in (
-                ("line", error.line), ("row", error.row), ("element", error.element)
+                ("line", error.line),
+                ("row", error.row),
+                ("element", error.element),
             )
             if value is not None
-        ]  # fmt: skip
+        ]
         field = error.path + (f" ({', '.join(where)})" if where else "")
         if error.field:
             field += f".{error.field}"
@@ -199,8 +202,16 @@ def _payment_table(message: pb.Payment, limits: Limits) -> pa.Table:
     """One PAYMENTS row from a Payment message, validated."""
     where = "payment"
     violations = []
-    texts = ("payment_id", "currency", "payer_name", "payer_account", "reference_text",
-             "check_number", "trace_id", "end_to_end_id")  # fmt: skip
+    texts = (
+        "payment_id",
+        "currency",
+        "payer_name",
+        "payer_account",
+        "reference_text",
+        "check_number",
+        "trace_id",
+        "end_to_end_id",
+    )
     for name in texts:
         if len(getattr(message, name)) > limits.max_string_chars:
             violations.append((f"{where}.{name}", f"longer than {limits.max_string_chars}"))
@@ -254,13 +265,20 @@ def _payment_table(message: pb.Payment, limits: Limits) -> pa.Table:
 def _unmatched(payments: pa.Table, reason: str) -> pa.Table:
     rows = [
         {
-            "payment_id": p["payment_id"], "invoice_id": "", "currency": p["currency"],
-            "amount_applied_minor": 0, "status": st.UNMATCHED, "confidence": 0.0,
-            "reason": reason, "invoice_residual_minor": 0, "residual_action": RESIDUAL_NONE,
-            "payment_unapplied_minor": p["amount_minor"], "customer_id": None,
+            "payment_id": p["payment_id"],
+            "invoice_id": "",
+            "currency": p["currency"],
+            "amount_applied_minor": 0,
+            "status": st.UNMATCHED,
+            "confidence": 0.0,
+            "reason": reason,
+            "invoice_residual_minor": 0,
+            "residual_action": RESIDUAL_NONE,
+            "payment_unapplied_minor": p["amount_minor"],
+            "customer_id": None,
         }
         for p in payments.select(["payment_id", "currency", "amount_minor"]).to_pylist()
-    ]  # fmt: skip
+    ]
     return pa.Table.from_pylist(rows, schema=MATCHES)
 
 
@@ -358,6 +376,55 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
             self._cache[ledger_pk] = (version, index)
             self._cache.move_to_end(ledger_pk)
 
+    def _link_advices(
+        self,
+        ledger_pk: int,
+        payments: pa.Table,
+        advices: list[tuple[int, pa.Table]],
+        results: list | None,
+    ) -> tuple[pa.Table, pa.Table, list[str]]:
+        """Attach kept and new remittance advices to new payments; lock held.
+
+        Returns:
+            (payments with remittance, new advices to keep, kept advice ids now linked).
+        """
+        pending = self.store.pending_advices(ledger_pk)
+        known = set(pending["advice_id"].to_pylist())
+        incoming = [
+            (k, t.select(REMITTANCE_ADVICES.names).cast(REMITTANCE_ADVICES)) for k, t in advices
+        ]
+        fresh = [
+            (
+                k,
+                t.filter(
+                    pa.array([a not in known for a in t["advice_id"].to_pylist()], pa.bool_())
+                ),
+            )
+            for k, t in incoming
+        ]
+        everything = pa.concat_tables([pending, *(t for _, t in fresh)])
+        empty = REMITTANCE_ADVICES.empty_table()
+        if everything.num_rows == 0 or payments.num_rows == 0:
+            linked_ids: set[str] = set()
+        else:
+            linked = link_remittance(payments, everything)
+            payments = linked.payments
+            linked_ids = {link.advice_id for link in linked.linked}
+        keep = [
+            t.filter(
+                pa.array([a not in linked_ids for a in t["advice_id"].to_pylist()], pa.bool_())
+            )
+            for _, t in fresh
+        ]
+        for (k, table), kept in zip(fresh, keep, strict=True):
+            if results is not None and kept.num_rows:
+                results[k].problems.append(
+                    f"{kept.num_rows} of {table.num_rows} remittance advice(s) kept until"
+                    " their payment arrives"
+                )
+        kept_all = pa.concat_tables([empty, *keep])
+        return payments, kept_all, sorted(linked_ids & known)
+
     def _refresh_later(self, ledger_pk: int) -> None:
         def refresh() -> None:
             try:
@@ -389,8 +456,15 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
         files: list[dict] | None = None,
         payment_file: list[int | None] | None = None,
         skip_ids: set[str] | None = None,
+        advices: list[tuple[int, pa.Table]] | None = None,
+        results: list | None = None,
     ) -> Outcome:
-        """Match the payments not seen before, store and apply them; one transaction."""
+        """Match the payments not seen before, store and apply them; one transaction.
+
+        Remittance advices, those of this call (``advices``: index into
+        ``results``, table) and those kept from earlier calls, are linked to the
+        new payments first; advices whose payment has not come yet are kept.
+        """
         ids = payments["payment_id"].to_pylist()
         if len(set(ids)) != len(ids):
             seen: set[str] = set()
@@ -407,6 +481,7 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
             new = payments.take(pa.array(fresh, pa.int64())) if len(fresh) < len(ids) else payments
             if payment_file is not None:
                 payment_file = [payment_file[k] for k in fresh]
+            new, keep, linked = self._link_advices(ledger.pk, new, advices or [], results)
             if new.num_rows:
                 index = self._index(ledger.pk)
                 if index is None:
@@ -415,7 +490,15 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
                     matches = match_payments(index, new).matches
             else:
                 matches = MATCHES.empty_table()
-            result = self.store.ingest(ledger.pk, new, matches, files, payment_file)
+            result = self.store.ingest(
+                ledger.pk,
+                new,
+                matches,
+                files,
+                payment_file,
+                keep_advices=keep,
+                linked_advices=linked,
+            )
             if result.applied_minor:
                 self._advance_index(ledger.pk, result.matches)
         duplicates = [pid for pid in ids if pid in known]
@@ -469,8 +552,9 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
             )
         open_items = customers = None
         if parts.has("open_items"):
-            open_items = read_ipc(parts.bytes_of("open_items"), OPEN_ITEMS, "open_items",
-                                  self.limits)  # fmt: skip
+            open_items = read_ipc(
+                parts.bytes_of("open_items"), OPEN_ITEMS, "open_items", self.limits
+            )
             _check_open_items(open_items)
         if parts.has("customers"):
             customers = read_ipc(parts.bytes_of("customers"), CUSTOMERS, "customers", self.limits)
@@ -480,10 +564,14 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
         lock = self._lock(ledger.pk) if ledger else threading.Lock()
         with lock:
             result = self.store.put_open_items(
-                tenant, ledger_id, snapshot=mode == pb.PUT_MODE_SNAPSHOT,
-                open_items=open_items, customers=customers,
-                closed_invoice_ids=closed, posted_through=posted,
-            )  # fmt: skip
+                tenant,
+                ledger_id,
+                snapshot=mode == pb.PUT_MODE_SNAPSHOT,
+                open_items=open_items,
+                customers=customers,
+                closed_invoice_ids=closed,
+                posted_through=posted,
+            )
         return pb.PutOpenItemsResponse(
             ledger_id=ledger_id,
             open_items_received=result.open_items_received,
@@ -608,29 +696,39 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
             seen_sha.add(sha)
             results.append(
                 pb.FileResult(
-                    file_name=name, sha256=sha, format=loaded.format, duplicate=duplicate,
-                    payments=payments.num_rows, skipped=loaded.skipped,
+                    file_name=name,
+                    sha256=sha,
+                    format=loaded.format,
+                    duplicate=duplicate,
+                    payments=payments.num_rows,
+                    skipped=loaded.skipped,
                     problems=[str(p)[:1000] for p in loaded.problems[:1000]],
                 )
-            )  # fmt: skip
+            )
             if duplicate:
                 # A re-sent file: none of its payments is applied again.
                 skip.update(payments["payment_id"].to_pylist())
             else:
                 payment_file.extend([len(file_rows)] * payments.num_rows)
-                file_rows.append({"sha256": sha, "file_name": name, "format": loaded.format,
-                                  "payments": payments.num_rows})  # fmt: skip
+                file_rows.append(
+                    {
+                        "sha256": sha,
+                        "file_name": name,
+                        "format": loaded.format,
+                        "payments": payments.num_rows,
+                    }
+                )
             if duplicate:
                 payment_file.extend([None] * payments.num_rows)
             tables.append(payments.select(PAYMENTS.names).cast(PAYMENTS))
             if loaded.advices.num_rows and not duplicate:
                 advices.append((len(results) - 1, loaded.advices))
         payments = pa.concat_tables(tables)
-        if advices:
-            payments = _link_advices(payments, advices, results)
         # Validate as if the payments had come over the wire.
         payments = read_ipc(table_to_ipc(payments), PAYMENTS, "payments", self.limits)
-        outcome = self._ingest(ledger, payments, file_rows, payment_file, skip)
+        outcome = self._ingest(
+            ledger, payments, file_rows, payment_file, skip, advices=advices, results=results
+        )
         for piece in split(table_to_ipc(outcome.matches)):
             yield pb.UploadFilesResponse(
                 chunk=pb.ArrowChunk(table=pb.TABLE_KIND_MATCHES, data=piece)
@@ -713,15 +811,21 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
         return pb.ExportApplicationsResponse(
             applications=[
                 pb.Application(
-                    sequence=seq, ledger_id=ledger.ledger_id, payment_id=payment_id,
-                    invoice_id=invoice_id, currency=currency, amount_minor=amount,
-                    kind=_KIND_ENUM[kind], customer_id=customer or "", created_at=created,
+                    sequence=seq,
+                    ledger_id=ledger.ledger_id,
+                    payment_id=payment_id,
+                    invoice_id=invoice_id,
+                    currency=currency,
+                    amount_minor=amount,
+                    kind=_KIND_ENUM[kind],
+                    customer_id=customer or "",
+                    created_at=created,
                 )
                 for seq, payment_id, invoice_id, currency, amount, kind, customer, created in rows
             ],
             next_after_sequence=rows[-1][0] if rows else request.after_sequence,
             more=more,
-        )  # fmt: skip
+        )
 
 
 # -- helpers ------------------------------------------------------------------
@@ -761,30 +865,6 @@ def _check_open_items(items: pa.Table) -> None:
             )
 
 
-def _link_advices(
-    payments: pa.Table, advices: list[tuple[int, pa.Table]], results: list[pb.FileResult]
-) -> pa.Table:
-    """Attach remittance advices sent in the same call to the payments they describe.
-
-    An advice that matches no payment is reported as a problem of its file.
-    """
-    try:
-        from cashmatch.loaders.link import link_remittance
-    except ImportError:
-        for k, table in advices:
-            results[k].problems.append(
-                f"{table.num_rows} remittance advice(s) not linked: no linker installed"
-            )
-        return payments
-    for k, table in advices:
-        linked = link_remittance(payments, table.select(REMITTANCE_ADVICES.names).cast(
-            REMITTANCE_ADVICES))  # fmt: skip
-        payments = linked.payments
-        for advice_id, why in linked.unlinked:
-            results[k].problems.append(f"remittance advice {advice_id} not linked: {why}")
-    return payments
-
-
 def _load_file(name: str, data: bytes, lenient: bool):
     """Read an uploaded file of any format the loaders know.
 
@@ -812,13 +892,18 @@ def _load_file(name: str, data: bytes, lenient: bool):
         except LoadError as error:
             # Name the file as the client did, not our temporary copy.
             raise LoadError(
-                name, error.message, line=error.line, row=error.row,
-                element=error.element, field=error.field,
-            ) from None  # fmt: skip
+                name,
+                error.message,
+                line=error.line,
+                row=error.row,
+                element=error.element,
+                field=error.field,
+            ) from None
     payments = payments.set_column(
-        PAYMENTS.get_field_index("source_file"), "source_file",
+        PAYMENTS.get_field_index("source_file"),
+        "source_file",
         pa.array([name] * payments.num_rows, pa.string()),
-    )  # fmt: skip
+    )
     return LoadedFile(format="payments_" + suffix.lstrip("."), payments=payments)
 
 

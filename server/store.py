@@ -31,7 +31,13 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from cashmatch.engine.schemas import CUSTOMERS, MATCHES, OPEN_ITEMS, RESIDUAL_LEAVE_OPEN
+from cashmatch.engine.schemas import (
+    CUSTOMERS,
+    MATCHES,
+    OPEN_ITEMS,
+    REMITTANCE_ADVICES,
+    RESIDUAL_LEAVE_OPEN,
+)
 from cashmatch.engine.schemas import RESIDUAL_NONE as NO_RESIDUAL
 from cashmatch.server.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
@@ -163,6 +169,15 @@ CREATE TRIGGER IF NOT EXISTS applications_no_update BEFORE UPDATE ON application
 BEGIN SELECT RAISE(ABORT, 'applications are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS applications_no_delete BEFORE DELETE ON applications
 BEGIN SELECT RAISE(ABORT, 'applications are append-only'); END;
+-- Remittance advices that arrived before the payment they describe: linked,
+-- and removed, by the ingest that brings that payment.
+CREATE TABLE IF NOT EXISTS pending_advices (
+    ledger_pk INTEGER NOT NULL REFERENCES ledgers(pk),
+    advice_id TEXT NOT NULL,
+    advice BLOB NOT NULL,                 -- one REMITTANCE_ADVICES row, Arrow IPC
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (ledger_pk, advice_id)
+);
 """
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -232,9 +247,17 @@ class IngestResult:
 
 
 _MATCH_COLUMNS = (
-    "invoice_id", "currency", "amount_applied_minor", "status", "confidence", "reason",
-    "invoice_residual_minor", "residual_action", "payment_unapplied_minor", "customer_id",
-)  # fmt: skip
+    "invoice_id",
+    "currency",
+    "amount_applied_minor",
+    "status",
+    "confidence",
+    "reason",
+    "invoice_residual_minor",
+    "residual_action",
+    "payment_unapplied_minor",
+    "customer_id",
+)
 
 
 class Store:
@@ -467,11 +490,17 @@ class Store:
                     "INSERT OR REPLACE INTO customers (ledger_pk, customer_id, name, aliases,"
                     " bank_accounts, parent_customer_id) VALUES (?, ?, ?, ?, ?, ?)",
                     (
-                        (pk, r["customer_id"], r["name"], json.dumps(r["aliases"] or []),
-                         json.dumps(r["bank_accounts"] or []), r["parent_customer_id"])
+                        (
+                            pk,
+                            r["customer_id"],
+                            r["name"],
+                            json.dumps(r["aliases"] or []),
+                            json.dumps(r["bank_accounts"] or []),
+                            r["parent_customer_id"],
+                        )
                         for r in customers.to_pylist()
                     ),
-                )  # fmt: skip
+                )
             self._bump(db, pk)
             (open_count,) = db.execute(
                 "SELECT COUNT(*) FROM open_items WHERE ledger_pk = ? AND open_minor != 0", (pk,)
@@ -528,20 +557,42 @@ class Store:
             return open_items, None, version
         rows = {
             c[0]: {
-                "customer_id": c[0], "name": c[1], "aliases": json.loads(c[2]),
-                "bank_accounts": json.loads(c[3]), "parent_customer_id": c[4],
+                "customer_id": c[0],
+                "name": c[1],
+                "aliases": json.loads(c[2]),
+                "bank_accounts": json.loads(c[3]),
+                "parent_customer_id": c[4],
             }
             for c in custs
-        }  # fmt: skip
+        }
         for kind, value, customer_id in learned:
             # An empty name falls back to the invoices' customer name in the engine.
             row = rows.setdefault(
                 customer_id,
-                {"customer_id": customer_id, "name": "", "aliases": [], "bank_accounts": [],
-                 "parent_customer_id": None},
-            )  # fmt: skip
+                {
+                    "customer_id": customer_id,
+                    "name": "",
+                    "aliases": [],
+                    "bank_accounts": [],
+                    "parent_customer_id": None,
+                },
+            )
             row["aliases" if kind == "name" else "bank_accounts"].append(value)
         return open_items, pa.Table.from_pylist(list(rows.values()), schema=CUSTOMERS), version
+
+    def pending_advices(self, ledger_pk: int) -> pa.Table:
+        """Remittance advices of the ledger still waiting for their payment."""
+        with self.snapshot() as db:
+            blobs = [
+                row[0]
+                for row in db.execute(
+                    "SELECT advice FROM pending_advices WHERE ledger_pk = ? ORDER BY created_at,"
+                    " advice_id",
+                    (ledger_pk,),
+                )
+            ]
+        tables = [pa.ipc.open_stream(blob).read_all() for blob in blobs]
+        return pa.concat_tables(tables) if tables else REMITTANCE_ADVICES.empty_table()
 
     def open_amounts(self, ledger_pk: int, invoice_ids: list[str]) -> dict[str, int]:
         """Current open amounts of these invoices (ids not in the ledger are left out)."""
@@ -592,6 +643,8 @@ class Store:
         matches: pa.Table,
         files: list[dict] | None = None,
         payment_file: list[int | None] | None = None,
+        keep_advices: pa.Table | None = None,
+        linked_advices: list[str] | None = None,
     ) -> IngestResult:
         """Store new payments and their matches and apply the automatic ones, in one transaction.
 
@@ -603,6 +656,8 @@ class Store:
                 ``format``, ``payments``), recorded so that a re-sent file is
                 recognised.
             payment_file: per payment row, the index into ``files`` it came from.
+            keep_advices: remittance advices whose payment has not arrived: kept.
+            linked_advices: ids of kept advices these payments took up: removed.
 
         An automatic match whose invoice no longer has the amount open (the
         engine saw an older state) is stored as a suggestion instead, so an
@@ -638,12 +693,23 @@ class Store:
                     " trace_id, end_to_end_id, remittance, status, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        ledger_pk, p["payment_id"], file_pk, p["amount_minor"], p["currency"],
-                        (p["value_date"] - _EPOCH).days, p["payer_name"], p["payer_account"],
-                        p["reference_text"], p["check_number"], p["trace_id"],
-                        p["end_to_end_id"], json.dumps(p["remittance"] or []), status, now,
+                        ledger_pk,
+                        p["payment_id"],
+                        file_pk,
+                        p["amount_minor"],
+                        p["currency"],
+                        (p["value_date"] - _EPOCH).days,
+                        p["payer_name"],
+                        p["payer_account"],
+                        p["reference_text"],
+                        p["check_number"],
+                        p["trace_id"],
+                        p["end_to_end_id"],
+                        json.dumps(p["remittance"] or []),
+                        status,
+                        now,
                     ),
-                )  # fmt: skip
+                )
                 payment_pk = cur.lastrowid
                 if status == AUTO:
                     db.execute("SAVEPOINT apply")
@@ -668,6 +734,22 @@ class Store:
                 statuses[p["payment_id"]] = status
                 self._insert_matches(db, payment_pk, rows)
                 stored_rows.extend(rows)
+            if keep_advices is not None:
+                for k in range(keep_advices.num_rows):
+                    row = keep_advices.slice(k, 1)
+                    sink = pa.BufferOutputStream()
+                    with pa.ipc.new_stream(sink, row.schema) as writer:
+                        writer.write_table(row)
+                    db.execute(
+                        "INSERT OR IGNORE INTO pending_advices (ledger_pk, advice_id, advice,"
+                        " created_at) VALUES (?, ?, ?, ?)",
+                        (ledger_pk, row["advice_id"][0].as_py(), sink.getvalue().to_pybytes(), now),
+                    )
+            for advice_id in linked_advices or []:
+                db.execute(
+                    "DELETE FROM pending_advices WHERE ledger_pk = ? AND advice_id = ?",
+                    (ledger_pk, advice_id),
+                )
             if any_applied:
                 self._bump(db, ledger_pk)
             last = self._last_sequence(db, ledger_pk)
@@ -716,9 +798,18 @@ class Store:
             db.execute(
                 "INSERT INTO applications (ledger_pk, payment_pk, payment_id, invoice_id, currency,"
                 " amount_minor, kind, customer_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (ledger_pk, payment_pk, payment_id, r["invoice_id"], r["currency"], amount, kind,
-                 r.get("customer_id"), now),
-            )  # fmt: skip
+                (
+                    ledger_pk,
+                    payment_pk,
+                    payment_id,
+                    r["invoice_id"],
+                    r["currency"],
+                    amount,
+                    kind,
+                    r.get("customer_id"),
+                    now,
+                ),
+            )
             # A bank fee or a discount written off closes the invoice: journal it
             # for the ERP to post, and take it off the open amount.
             write_off = r.get("invoice_residual_minor") or 0
@@ -736,9 +827,18 @@ class Store:
                     "INSERT INTO applications (ledger_pk, payment_pk, payment_id, invoice_id,"
                     " currency, amount_minor, kind, customer_id, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (ledger_pk, payment_pk, payment_id, r["invoice_id"], r["currency"], write_off,
-                     action, r.get("customer_id"), now),
-                )  # fmt: skip
+                    (
+                        ledger_pk,
+                        payment_pk,
+                        payment_id,
+                        r["invoice_id"],
+                        r["currency"],
+                        write_off,
+                        action,
+                        r.get("customer_id"),
+                        now,
+                    ),
+                )
         return True
 
     def _last_sequence(self, db: sqlite3.Connection, ledger_pk: int) -> int:
@@ -812,8 +912,10 @@ class Store:
                     f"payment {payment_id!r} is {payment['status']}: not a suggestion"
                 )
             self._require_applied(db, ledger_pk, payment, rows, "confirmed")
-            db.execute("UPDATE matches SET status = ? WHERE payment_pk = ? AND active = 1",
-                       (CONFIRMED, payment["pk"]))  # fmt: skip
+            db.execute(
+                "UPDATE matches SET status = ? WHERE payment_pk = ? AND active = 1",
+                (CONFIRMED, payment["pk"]),
+            )
             db.execute("UPDATE payments SET status = ? WHERE pk = ?", (CONFIRMED, payment["pk"]))
             self._learn(db, ledger_pk, payment, rows)
             self._bump(db, ledger_pk)
@@ -915,8 +1017,9 @@ class Store:
                 elif amount <= 0:
                     violations.append((f"{field}.amount_minor", "must be positive"))
                 elif amount > item[1]:
-                    violations.append((f"{field}.amount_minor",
-                                       f"{amount} is more than the {item[1]} open"))  # fmt: skip
+                    violations.append(
+                        (f"{field}.amount_minor", f"{amount} is more than the {item[1]} open")
+                    )
                 seen.add(invoice_id)
                 total += max(amount, 0)
                 if item is not None:
@@ -924,9 +1027,12 @@ class Store:
             if not allocations:
                 violations.append(("allocations", "pick at least one invoice"))
             if total > payment["amount_minor"]:
-                violations.append(("allocations",
-                                   f"{total} allocated, more than the payment's "
-                                   f"{payment['amount_minor']}"))  # fmt: skip
+                violations.append(
+                    (
+                        "allocations",
+                        f"{total} allocated, more than the payment's {payment['amount_minor']}",
+                    )
+                )
             if violations:
                 raise InvalidArgument(
                     f"correction of {payment_id!r} refused: {violations[0][1]}", violations
@@ -934,15 +1040,20 @@ class Store:
             unapplied = payment["amount_minor"] - total
             new_rows = [
                 {
-                    "payment_id": payment_id, "invoice_id": invoice_id,
-                    "currency": payment["currency"], "amount_applied_minor": amount,
-                    "status": CONFIRMED, "confidence": 1.0, "reason": "corrected",
+                    "payment_id": payment_id,
+                    "invoice_id": invoice_id,
+                    "currency": payment["currency"],
+                    "amount_applied_minor": amount,
+                    "status": CONFIRMED,
+                    "confidence": 1.0,
+                    "reason": "corrected",
                     "invoice_residual_minor": item[1] - amount,
                     "residual_action": RESIDUAL_LEAVE_OPEN if item[1] > amount else NO_RESIDUAL,
-                    "payment_unapplied_minor": unapplied, "customer_id": item[2],
+                    "payment_unapplied_minor": unapplied,
+                    "customer_id": item[2],
                 }
                 for invoice_id, amount, item in rows
-            ]  # fmt: skip
+            ]
             self._require_applied(db, ledger_pk, payment, new_rows, "corrected")
             db.execute("UPDATE matches SET active = 0 WHERE payment_pk = ?", (payment["pk"],))
             self._insert_matches(db, payment["pk"], new_rows)
@@ -997,22 +1108,51 @@ class Store:
 def _open_item_rows(pk: int, table: pa.Table):
     columns = [
         table[name].to_pylist()
-        for name in ("invoice_id", "invoice_number", "customer_id", "customer_name", "currency",
-                     "amount_open_minor")
-    ]  # fmt: skip
+        for name in (
+            "invoice_id",
+            "invoice_number",
+            "customer_id",
+            "customer_name",
+            "currency",
+            "amount_open_minor",
+        )
+    ]
     issue = table["issue_date"].cast(pa.int32()).to_pylist()
     due = table["due_date"].cast(pa.int32()).to_pylist()
     po = table["po_number"].to_pylist()
     for k in range(table.num_rows):
         amount = columns[5][k]
-        yield (pk, columns[0][k], columns[1][k], columns[2][k], columns[3][k], columns[4][k],
-               amount, amount, issue[k], due[k], po[k])  # fmt: skip
+        yield (
+            pk,
+            columns[0][k],
+            columns[1][k],
+            columns[2][k],
+            columns[3][k],
+            columns[4][k],
+            amount,
+            amount,
+            issue[k],
+            due[k],
+            po[k],
+        )
 
 
 def _payment_dict(row: tuple) -> dict:
-    keys = ("pk", "payment_id", "amount_minor", "currency", "value_date", "payer_name",
-            "payer_account", "reference_text", "check_number", "trace_id", "end_to_end_id",
-            "remittance", "status")  # fmt: skip
+    keys = (
+        "pk",
+        "payment_id",
+        "amount_minor",
+        "currency",
+        "value_date",
+        "payer_name",
+        "payer_account",
+        "reference_text",
+        "check_number",
+        "trace_id",
+        "end_to_end_id",
+        "remittance",
+        "status",
+    )
     out = dict(zip(keys, row, strict=True))
     out["value_date"] = _EPOCH + dt.timedelta(days=out["value_date"])
     out["remittance"] = json.loads(out["remittance"])
@@ -1021,8 +1161,15 @@ def _payment_dict(row: tuple) -> dict:
 
 def _unmatched_row(payment: dict, reason: str) -> dict:
     return {
-        "payment_id": payment["payment_id"], "invoice_id": "", "currency": payment["currency"],
-        "amount_applied_minor": 0, "status": UNMATCHED, "confidence": 0.0, "reason": reason,
-        "invoice_residual_minor": 0, "residual_action": NO_RESIDUAL,
-        "payment_unapplied_minor": payment["amount_minor"], "customer_id": None,
-    }  # fmt: skip
+        "payment_id": payment["payment_id"],
+        "invoice_id": "",
+        "currency": payment["currency"],
+        "amount_applied_minor": 0,
+        "status": UNMATCHED,
+        "confidence": 0.0,
+        "reason": reason,
+        "invoice_residual_minor": 0,
+        "residual_action": NO_RESIDUAL,
+        "payment_unapplied_minor": payment["amount_minor"],
+        "customer_id": None,
+    }

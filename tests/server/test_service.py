@@ -525,3 +525,36 @@ def test_write_offs_close_invoices_and_are_exported(acme):
         "writeoff", payments([{"amount_minor": 1250, "reference_text": "INV-2024-000123"}], "W")
     )
     assert again["status"].to_pylist() != ["auto"]
+
+
+def test_remittance_advice_before_its_payment_is_kept_then_linked(acme):
+    acme.put_open_items("advice", open_items(STANDARD), customers())
+    advice = (
+        b"payment_reference,invoice_number,amount_paid,currency\n"
+        b"TRC-77,INV-2024-000123,1250.00,EUR\n"
+        b"TRC-77,INV-2024-000124,50.00,EUR\n"
+    )
+    matches, files, summary = acme.upload_files("advice", [("advice.csv", advice)])
+    assert (files[0].format, summary.payments_received, matches.num_rows) == (
+        "remittance_csv",
+        0,
+        0,
+    )
+    assert "kept until their payment arrives" in files[0].problems[0]
+    # The bank statement comes the next day: the payment carries only the trace.
+    statement = (
+        b"payment_id,amount,currency,value_date,payer_name,payer_account,reference_text,trace_id\n"
+        b"BANK-1,1300.00,EUR,2024-05-21,SOMEONE,,TRANSFER,TRC-77\n"
+    )
+    matches, files, _ = acme.upload_files("advice", [("statement.csv", statement)])
+    rows = {r["invoice_id"]: r for r in matches.to_pylist()}
+    assert {k: (r["amount_applied_minor"], r["status"]) for k, r in rows.items()} == {
+        "I1": (125000, "auto"),
+        "I2": (5000, "auto"),
+    }
+    assert rows["I1"]["reason"] == "remittance_advice"
+    # Linked once: the advice is no longer waiting.
+    matches, files, _ = acme.upload_files(
+        "advice", [("statement2.csv", statement.replace(b"BANK-1", b"BANK-2"))]
+    )
+    assert all(r["reason"] != "remittance_advice" for r in matches.to_pylist())
