@@ -149,14 +149,6 @@ class CustomerIndex:
         positions = pc.index_in(customer_ids, value_set=self._id_array)
         return self._code_by_position[positions.to_numpy(zero_copy_only=False)]
 
-    def learn(self, customer_id: str, payer_name: str | None, payer_account: str | None) -> None:
-        """Remember that this payer name / account pays for this customer (from a confirmation)."""
-        code = self.code_of[customer_id]
-        if payer_name and normalize_name(payer_name):
-            self._by_name.setdefault(normalize_name(payer_name), set()).add(code)
-        if payer_account and normalize_account(payer_account):
-            self._by_account.setdefault(normalize_account(payer_account), set()).add(code)
-
     def _resolve(self, codes: set[int]) -> int | None:
         """One customer, or the family's parent when several of one family match."""
         if len(codes) == 1:
