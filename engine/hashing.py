@@ -143,17 +143,14 @@ def _one_edit(a, a_start, a_end, b, b_start, b_end):
     return True
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def _one_edit_pairs(a_off, a_data, b_off, b_data, left, right, min_len):
     out = np.zeros(len(left), np.bool_)
-    for k in nb.prange(len(left)):
+    for k in range(len(left)):
         i, j = left[k], right[k]
         if a_off[i + 1] - a_off[i] >= min_len:
             out[k] = _one_edit(a_data, a_off[i], a_off[i + 1], b_data, b_off[j], b_off[j + 1])
     return out
-
-
-_one_edit_pairs_serial = nb.njit(cache=True)(getattr(_one_edit_pairs, "py_func", _one_edit_pairs))
 
 
 def one_edit_apart(
@@ -167,12 +164,13 @@ def one_edit_apart(
 
     An edit is a substitution, an insertion, a deletion or the transposition of
     two neighbouring characters (optimal string alignment distance 1). Strings of
-    ``left_strings`` shorter than ``min_len`` never match.
+    ``left_strings`` shorter than ``min_len`` never match. The matching itself
+    uses the same check inside :func:`typo_join`; this is its window for tests
+    and for callers holding pairs already.
     """
     a_off, a_data = _buffers(left_strings.fill_null(""))
     b_off, b_data = _buffers(right_strings.fill_null(""))
-    kernel = _one_edit_pairs if len(left) >= PARALLEL_MIN_ITEMS else _one_edit_pairs_serial
-    return kernel(
+    return _one_edit_pairs(
         a_off,
         a_data,
         b_off,

@@ -172,14 +172,45 @@ def test_one_edit_check_matches_osa_distance(pairs):
     idx = np.arange(len(pairs))
     got = one_edit_apart(left, right, idx, idx, min_len=0)
     assert got.tolist() == [OSA.distance(a, b) == 1 for a, b in pairs]
-    from cashmatch.engine.hashing import _buffers, _one_edit_pairs, _one_edit_pairs_serial
 
-    a_off, a_data = _buffers(left)
-    b_off, b_data = _buffers(right)
-    parallel = _one_edit_pairs(a_off, a_data, b_off, b_data, idx, idx, 0)
-    assert (
-        parallel.tolist()
-        == _one_edit_pairs_serial(a_off, a_data, b_off, b_data, idx, idx, 0).tolist()
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text("0129", min_size=6, max_size=9), min_size=1, max_size=40),
+    st.text("0129", min_size=6, max_size=9),
+)
+def test_typo_join_serial_and_parallel_find_the_same(keys, token):
+    from cashmatch.engine.hashing import _typo_join_pass, _typo_join_serial
+    from cashmatch.engine.references import KeyIndex
+
+    invoice_keys, tokens = pa.array(keys), pa.array([token])
+    owners, hashes = np.arange(len(keys)), hash_strings(invoice_keys)
+    index = KeyIndex.build(hashes, owners)
+    queries, _ = hash_deletions(tokens, 1)
+    from cashmatch.engine.hashing import _buffers
+
+    t_off, t_data = _buffers(tokens)
+    i_off, i_data = _buffers(invoice_keys)
+    n = len(queries)
+    args = (
+        queries,
+        np.zeros(n, np.int64),
+        index.hashes,
+        index.starts,
+        index.rows,
+        t_off,
+        t_data,
+        i_off,
+        i_data,
+        100,
+        np.zeros(n, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros(len(keys), np.int64),
+    )
+    empty = np.zeros(0, np.int64)
+    assert np.array_equal(
+        _typo_join_pass(*args, empty, empty, empty, False),
+        _typo_join_serial(*args, empty, empty, empty, False),
     )
 
 
