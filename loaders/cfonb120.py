@@ -45,8 +45,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-import pyarrow as pa
-
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.base import LoadedFile
 from cashmatch.loaders.errors import LoadError
@@ -56,7 +54,7 @@ from cashmatch.loaders.statement_text import (
     format_minor,
     read_bytes,
     scale_minor,
-    summary_totals,
+    statement_result,
     two_digit_year,
 )
 
@@ -427,21 +425,13 @@ class _Parser:
             cols["source_format"].append(CFONB120)
             cols["source_file"].append(self.path)
             cols["remittance"].append(remittance)
-        table = pa.Table.from_pydict(cols, schema=PAYMENTS)
-        summary = {
-            "format": CFONB120,
-            "accounts": sorted(self.accounts),
-            **summary_totals(cols["amount_minor"], cols["currency"], cols["value_date"]),
-            "skipped": dict(self.skipped),
-            "problems": len(self.problems),
-            "balances_checked": self.balances_checked,
-        }
-        return LoadedFile(
-            format=CFONB120,
-            payments=table,
-            skipped=dict(self.skipped),
+        return statement_result(
+            CFONB120,
+            cols,
+            accounts=self.accounts,
+            skipped=self.skipped,
             problems=self.problems,
-            summary=summary,
+            balances_checked=self.balances_checked,
         )
 
 

@@ -38,8 +38,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-import pyarrow as pa
-
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.base import LoadedFile
 from cashmatch.loaders.errors import LoadError
@@ -54,7 +52,7 @@ from cashmatch.loaders.statement_text import (
     exponent_of,
     format_minor,
     read_bytes,
-    summary_totals,
+    statement_result,
     yymmdd,
 )
 
@@ -582,24 +580,14 @@ class _Parser:
                 if counts[value] > 1:
                     ids[i] = f"{value}#L{self.lines_61[i]}"
         fmt = MT942 if self.formats == {MT942} else MT940
-        table = pa.Table.from_pydict(self.cols, schema=PAYMENTS)
-        summary = {
-            "format": fmt,
-            "statements": self.statement_ids,
-            "accounts": sorted(self.accounts),
-            **summary_totals(
-                self.cols["amount_minor"], self.cols["currency"], self.cols["value_date"]
-            ),
-            "skipped": dict(self.skipped),
-            "problems": len(self.problems),
-            "balances_checked": self.balances_checked,
-        }
-        return LoadedFile(
-            format=fmt,
-            payments=table,
-            skipped=dict(self.skipped),
+        return statement_result(
+            fmt,
+            self.cols,
+            accounts=self.accounts,
+            skipped=self.skipped,
             problems=self.problems,
-            summary=summary,
+            balances_checked=self.balances_checked,
+            statements=self.statement_ids,
         )
 
 

@@ -11,7 +11,11 @@ import datetime as dt
 import os
 from collections import Counter
 
+import pyarrow as pa
+
 from cashmatch.engine.money import CURRENCY_EXPONENTS
+from cashmatch.engine.schemas import PAYMENTS
+from cashmatch.loaders.base import LoadedFile
 from cashmatch.loaders.errors import LoadError
 
 _POW10 = [10**i for i in range(20)]
@@ -126,3 +130,36 @@ def summary_totals(
         },
         "value_date_range": (min(dates).isoformat(), max(dates).isoformat()) if dates else None,
     }
+
+
+def statement_result(
+    fmt: str,
+    cols: dict[str, list],
+    *,
+    accounts: set[str],
+    skipped: dict[str, int],
+    problems: list[str],
+    balances_checked: int,
+    **facts: object,
+) -> LoadedFile:
+    """What a text statement loader returns: its payments, counts and summary.
+
+    ``facts`` are the format's own summary entries (e.g. statement ids), shown
+    after the format.
+    """
+    summary = {
+        "format": fmt,
+        **facts,
+        "accounts": sorted(accounts),
+        **summary_totals(cols["amount_minor"], cols["currency"], cols["value_date"]),
+        "skipped": dict(skipped),
+        "problems": len(problems),
+        "balances_checked": balances_checked,
+    }
+    return LoadedFile(
+        format=fmt,
+        payments=pa.Table.from_pydict(cols, schema=PAYMENTS),
+        skipped=dict(skipped),
+        problems=problems,
+        summary=summary,
+    )
