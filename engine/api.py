@@ -205,8 +205,6 @@ def match_payments(
     lap("score_candidates")
 
     decider = Decider(index)
-    decisions: list[list[Hypothesis]] = []
-    step = max(1, n // 100)
     has_remittance = np.zeros(n, bool)
     has_remittance[list(remittance)] = True
     obvious = (
@@ -223,13 +221,15 @@ def match_payments(
             slack,
             MAX_REFS_WEIGHED,
         )
-        if fast_path
+        if fast_path and decider.obvious(0, 0)[0].auto
         else np.full(n, -1)
     )
-    for p in range(n):
-        if obvious[p] >= 0:
-            decisions.append(decider.obvious(int(amount[p]), int(obvious[p])))
-            continue
+    # Payments the fast path settled are kept as arrays: building a hypothesis
+    # object for each would cost more than deciding them did.
+    decisions: dict[int, list[Hypothesis]] = {}
+    searched = np.flatnonzero(obvious < 0)
+    step = max(1, len(searched) // 100)
+    for done, p in enumerate(searched.tolist()):
         lo, hi = ref_start[p], min(ref_start[p + 1], ref_start[p] + MAX_REFS_WEIGHED)
         facts = PaymentFacts(
             amount=int(amount[p]),
@@ -244,22 +244,12 @@ def match_payments(
             ref_structured=ref_structured[lo:hi],
             remittance=remittance.get(p, []),
         )
-        decisions.append(decider.decide(facts))
-        if progress is not None and (p % step == 0 or p == n - 1):
-            progress(p + 1, n)
+        decisions[p] = decider.decide(facts)
+        if progress is not None and (done % step == 0 or done == len(searched) - 1):
+            progress(n - len(searched) + done + 1, n)
     lap("search_combinations")
 
-    claims = {
-        p: {r: a for r, a in zip(h[0].rows, h[0].applied)}
-        for p, h in enumerate(decisions)
-        if h and h[0].auto
-    }
-    confidence = {p: decisions[p][0].confidence for p in claims}
-    fifo = np.lexsort((np.arange(n), value_date))
-    priority = {int(p): rank for rank, p in enumerate(fifo) if int(p) in claims}
-    withdrawn = resolve_contests(
-        claims, confidence, priority, index.amount, config.contest_time_limit_s
-    )
+    withdrawn = _resolve_claims(index, decider, decisions, obvious, amount, value_date)
     for p in withdrawn:
         top = decisions[p][0]
         top.auto = False
@@ -267,7 +257,7 @@ def match_payments(
         top.notes.append("contested")
     lap("assign")
 
-    matches = _matches_table(index, payments, decisions, ident, amount, currency)
+    matches = _matches_table(index, payments, decisions, obvious, ident, amount, currency)
     lap("decide")
     status = matches.group_by("status").aggregate([("payment_id", "count_distinct")])
     counts = dict(
@@ -289,14 +279,69 @@ def match_payments(
     return MatchResult(matches, stats)
 
 
-def _matches_table(index, payments, decisions, ident, amount, currency) -> pa.Table:
+def _resolve_claims(
+    index: OpenItemIndex,
+    decider: Decider,
+    decisions: dict[int, list[Hypothesis]],
+    obvious: np.ndarray,
+    amount: np.ndarray,
+    value_date: np.ndarray,
+) -> set[int]:
+    """Payments whose automatic application must be withdrawn: they over-claim an invoice.
+
+    Claims are totalled per invoice with array operations; only the payments
+    that claim an over-claimed invoice go to :func:`resolve_contests`, which
+    sees the same totals for those invoices as if it were given every claim.
+    A fast-path payment among them is given its hypothesis (and ``obvious`` its
+    -1) so that it can be withdrawn like any other.
+    """
+    fast = np.flatnonzero(obvious >= 0)
+    auto = [p for p, ranked in decisions.items() if ranked and ranked[0].auto]
+    tops = [decisions[p][0] for p in auto]
+    claim_payment = np.concatenate(
+        [fast, np.repeat(np.array(auto, np.int64), [len(h.rows) for h in tops])]
+    ).astype(np.int64)
+    claim_row = np.concatenate([obvious[fast], [r for h in tops for r in h.rows]]).astype(np.int64)
+    claim_amount = np.concatenate([amount[fast], [a for h in tops for a in h.applied]])
+    claim_amount = claim_amount.astype(np.int64)
+    order = np.argsort(claim_row, kind="stable")
+    rows, first = np.unique(claim_row[order], return_index=True)
+    if not len(rows):
+        return set()
+    totals = np.add.reduceat(claim_amount[order], first)
+    contested = rows[totals > index.amount[rows]]
+    if not len(contested):
+        return set()
+    involved = np.unique(claim_payment[np.isin(claim_row, contested)]).tolist()
+    for p in involved:
+        if obvious[p] >= 0:
+            decisions[p] = decider.obvious(int(amount[p]), int(obvious[p]))
+            obvious[p] = -1
+    claims = {
+        p: {r: a for r, a in zip(decisions[p][0].rows, decisions[p][0].applied)} for p in involved
+    }
+    confidence = {p: decisions[p][0].confidence for p in involved}
+    # Among equals the earlier payment keeps its claim: value date, then batch order.
+    rank = np.empty(len(amount), np.int64)
+    rank[np.lexsort((np.arange(len(amount)), value_date))] = np.arange(len(amount))
+    priority = {p: int(rank[p]) for p in involved}
+    return resolve_contests(
+        claims, confidence, priority, index.amount, index.config.contest_time_limit_s
+    )
+
+
+def _matches_table(index, payments, decisions, obvious, ident, amount, currency) -> pa.Table:
+    """The matches of every payment, in payment order.
+
+    The decided payments' rows are built one by one; the fast path's (one
+    invoice each, in full) are appended as arrays, and the whole is put back in
+    payment order.
+    """
     config = index.config
-    payment_ids = payments["payment_id"].to_pylist()
-    currencies = payments["currency"].to_pylist()
     out_payment, out_invoice_pos, out_applied, out_status, out_conf = [], [], [], [], []
     out_reason, out_residual, out_action, out_unapplied, out_customer = [], [], [], [], []
-    customer_ids = index.customers.ids
-    for p, ranked in enumerate(decisions):
+    for p in sorted(decisions):
+        ranked = decisions[p]
         top = ranked[0] if ranked else None
         if top is None or top.confidence < config.suggest_threshold:
             reason = _unmatched_reason(amount[p], currency[p], ident.method[p])
@@ -325,31 +370,49 @@ def _matches_table(index, payments, decisions, ident, amount, currency) -> pa.Ta
             out_action.append(action)
             out_unapplied.append(top.unapplied)
             out_customer.append(customer)
-    invoice_pos = np.array(out_invoice_pos, np.int64)
+
+    fast = np.flatnonzero(obvious >= 0)
+    fast_rows = obvious[fast]
+    k = len(fast)
+    template = Decider(index).obvious(0, 0)[0]
+
+    def joined(decided: list, fast_part: object, kind: pa.DataType) -> pa.Array:
+        """The decided rows' values, then the fast path's (an array, or one value for all)."""
+        if not isinstance(fast_part, np.ndarray):
+            fast_part = pa.repeat(pa.scalar(fast_part, kind), k) if k else pa.nulls(0, kind)
+        return pa.concat_arrays([pa.array(decided, kind), pa.array(fast_part, kind)])
+
+    payment = np.concatenate([np.array(out_payment, np.int64), fast]).astype(np.int64)
+    invoice_pos = np.concatenate([np.array(out_invoice_pos, np.int64), fast_rows])
+    customer_codes = np.concatenate(
+        [np.array(out_customer, np.int64), index.customer[fast_rows]]
+    ).astype(np.int64)
     if len(index.invoice_id):
         invoice_ids = pc.take(index.invoice_id, pa.array(np.maximum(invoice_pos, 0)))
         invoice_ids = pc.if_else(pa.array(invoice_pos < 0), "", invoice_ids)
     else:
         invoice_ids = pa.array([""] * len(invoice_pos), pa.string())
-    customer_codes = np.array(out_customer, np.int64)
-    return pa.table(
+    payment_column = pa.array(payment)
+    table = pa.table(
         {
-            "payment_id": pa.array([payment_ids[p] for p in out_payment], pa.string()),
+            "payment_id": pc.take(payments["payment_id"].combine_chunks(), payment_column),
             "invoice_id": invoice_ids.cast(pa.string()),
-            "currency": pa.array([currencies[p] for p in out_payment], pa.string()),
-            "amount_applied_minor": pa.array(out_applied, pa.int64()),
-            "status": pa.array(out_status, pa.string()),
-            "confidence": pa.array(out_conf, pa.float64()),
-            "reason": pa.array(out_reason, pa.string()),
-            "invoice_residual_minor": pa.array(out_residual, pa.int64()),
-            "residual_action": pa.array(out_action, pa.string()),
-            "payment_unapplied_minor": pa.array(out_unapplied, pa.int64()),
-            "customer_id": pa.array(
-                [customer_ids[c] if c >= 0 else None for c in customer_codes], pa.string()
+            "currency": pc.take(payments["currency"].combine_chunks(), payment_column),
+            "amount_applied_minor": joined(out_applied, amount[fast], pa.int64()),
+            "status": joined(out_status, AUTO, pa.string()),
+            "confidence": joined(out_conf, round(template.confidence, 4), pa.float64()),
+            "reason": joined(out_reason, "+".join([template.reason, *template.notes]), pa.string()),
+            "invoice_residual_minor": joined(out_residual, 0, pa.int64()),
+            "residual_action": joined(out_action, RESIDUAL_NONE, pa.string()),
+            "payment_unapplied_minor": joined(out_unapplied, 0, pa.int64()),
+            "customer_id": pc.take(
+                pa.array(index.customers.ids, pa.string()),
+                pa.array(customer_codes, pa.int64(), mask=customer_codes < 0),
             ),
         },
         schema=MATCHES,
     )
+    return table.take(pa.array(np.argsort(payment, kind="stable"))) if k else table
 
 
 def _unmatched_reason(amount: int, currency: int, method: int) -> str:
