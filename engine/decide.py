@@ -32,7 +32,7 @@ from cashmatch.engine.scoring import (
     AMOUNT_PARTIAL,
     classify_amount,
 )
-from cashmatch.engine.subset_sum import find_subsets
+from cashmatch.engine.subset_sum import find_subsets, search_pool
 
 # Reasons that may be applied without a person, given enough confidence.
 AUTO_REASONS = frozenset(
@@ -394,25 +394,33 @@ class Decider:
             else:
                 hyps.append(self.hypothesis(facts, group, "ref+amount_mismatch", rel, conflict))
 
-    def _candidates_for_search(
-        self, facts: PaymentFacts, family: int, limit: int, exclude: list[int]
-    ) -> tuple[np.ndarray, bool]:
-        """A family's invoices that may be part of a combination, and whether the pool was cut."""
+    def _search(
+        self, facts: PaymentFacts, family: int, target: int, exclude: list[int]
+    ) -> tuple[int, list[int], bool]:
+        """Which of a family's open invoices (not ``exclude``) add up to ``target``.
+
+        Returns:
+            (count, rows, proven): 0, 1 or 2 (several) combinations, the rows of
+            one, and whether it is proven unique (an exhaustive search of the
+            whole pool where a chance fit is unlikely).
+        """
         index, config = self.index, self.config
-        rows = index.family_rows(family, facts.currency)
-        amounts = index.amount[rows]
-        ok = (amounts > 0) & (amounts <= limit)
-        ok &= index.issue[rows] <= facts.value_date + 5
-        ok &= index.issue[rows] >= facts.value_date - config.subset_window_days
-        rows = rows[ok]
-        if exclude:
-            rows = rows[~np.isin(rows, exclude)]
-        if len(rows) <= config.subset_max_candidates:
-            return rows, False
-        distance = np.abs(index.due[rows] - facts.value_date)
-        nearest = np.argpartition(distance, config.subset_max_candidates)
-        # Family rows are in due-date order: sorting positions keeps that order.
-        return rows[np.sort(nearest[: config.subset_max_candidates])], True
+        count, rows, proven, cut = search_pool(
+            index.family_rows(family, facts.currency),
+            index.amount,
+            index.issue,
+            index.due,
+            np.array(exclude, np.int64),
+            target,
+            target,
+            facts.value_date,
+            config.subset_window_days,
+            config.subset_max_candidates,
+            config.subset_max_items,
+            config.subset_max_combination,
+            config.subset_max_coincidence,
+        )
+        return int(count), rows.tolist(), bool(proven and not cut)
 
     def _complete(
         self, facts: PaymentFacts, quoted: list[int], hyps: list[Hypothesis], conflict: bool
@@ -422,22 +430,13 @@ class Decider:
         Returns:
             How many combinations make up the rest: 0, 1 (added as a hypothesis) or 2 (several).
         """
-        index, config = self.index, self.config
+        index = self.index
         rest = facts.amount - int(sum(int(index.amount[r]) for r in quoted))
-        family = int(index.family[quoted[0]])
-        rows, cut = self._candidates_for_search(facts, family, rest, quoted)
-        count, positions, proven = find_subsets(
-            index.amount[rows],
-            rest,
-            config.subset_max_items,
-            config.subset_max_combination,
-            config.subset_max_coincidence,
-        )
+        count, rows, proven = self._search(facts, int(index.family[quoted[0]]), rest, quoted)
         if count != 1:
             return count
-        chosen = quoted + [int(rows[k]) for k in positions]
-        h = self.hypothesis(facts, chosen, "ref+subset_sum", AMOUNT_EXACT, conflict)
-        self._unproven(h, proven and not cut)
+        h = self.hypothesis(facts, quoted + rows, "ref+subset_sum", AMOUNT_EXACT, conflict)
+        self._unproven(h, proven)
         hyps.append(h)
         return 1
 
@@ -446,38 +445,23 @@ class Decider:
         strong = facts.method in STRONG_METHODS
         exact = index.amount_rows(facts.family, facts.currency, facts.amount, facts.amount)
         exact = exact[index.issue[exact] <= facts.value_date + 5]
-        rows, cut = self._candidates_for_search(facts, facts.family, facts.amount, [])
+        if len(exact) > 1:
+            oldest = int(exact[np.argmin(index.due[exact])])
+            hyps.append(self.hypothesis(facts, [oldest], "customer+amount_ambiguous", AMOUNT_EXACT))
+            return
+        count, chosen, proven = self._search(facts, facts.family, facts.amount, [])
         if len(exact) == 1:
             # One invoice of that amount: unless several others add up to it too.
-            count, _, _ = find_subsets(
-                index.amount[rows],
-                facts.amount,
-                config.subset_max_items,
-                config.subset_max_combination,
-                config.subset_max_coincidence,
-            )
             reason = "customer+amount_unique" if count <= 1 else "customer+amount_ambiguous"
             h = self.hypothesis(facts, [int(exact[0])], reason, AMOUNT_EXACT)
             self._weak_identity(facts, h, strong)
             hyps.append(h)
             return
-        if len(exact) > 1:
-            oldest = int(exact[np.argmin(index.due[exact])])
-            hyps.append(self.hypothesis(facts, [oldest], "customer+amount_ambiguous", AMOUNT_EXACT))
-            return
-        count, positions, proven = find_subsets(
-            index.amount[rows],
-            facts.amount,
-            config.subset_max_items,
-            config.subset_max_combination,
-            config.subset_max_coincidence,
-        )
         if count >= 1:
-            chosen = [int(rows[k]) for k in positions]
             reason = "customer+subset_sum" if count == 1 else "customer+subset_ambiguous"
             h = self.hypothesis(facts, chosen, reason, AMOUNT_EXACT)
             self._weak_identity(facts, h, strong)
-            self._unproven(h, proven and not cut)
+            self._unproven(h, proven)
             hyps.append(h)
             return
         # Short payments without a reference: a person decides between fee,

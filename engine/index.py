@@ -120,7 +120,10 @@ class OpenItemIndex:
     global_keys: np.ndarray
     global_amounts: np.ndarray
     global_rows: np.ndarray
-    _family_rows: dict = field(default_factory=dict, repr=False)
+    # A family's invoices in one currency, due-date order: pool_rows[a:b] where
+    # pool_keys[a:b] are its block key.
+    pool_keys: np.ndarray
+    pool_rows: np.ndarray
     # Invoice id lookup, built on first use.
     _id_hashes: np.ndarray | None = field(default=None, repr=False)
     _id_order: np.ndarray | None = field(default=None, repr=False)
@@ -144,6 +147,8 @@ class OpenItemIndex:
             self.global_keys,
             self.global_amounts,
             self.global_rows,
+            self.pool_keys,
+            self.pool_rows,
         )
         return (
             sum(a.nbytes for a in arrays)
@@ -224,17 +229,13 @@ class OpenItemIndex:
     def family_rows(self, family: int, currency: int) -> np.ndarray:
         """Invoice positions of a family in a currency, oldest due date first.
 
-        Cached: they depend on who owes what and when, not on open amounts, so
-        indexes made by :meth:`with_open_amounts` share the cache.
+        They depend on who owes what and when, not on open amounts, so indexes
+        made by :meth:`with_open_amounts` share them.
         """
-        key = (family, currency)
-        rows = self._family_rows.get(key)
-        if rows is None:
-            rows = np.arange(self.family_start[family], self.family_end[family])
-            rows = rows[self.currency[rows] == currency]
-            rows = rows[np.argsort(self.due[rows], kind="stable")]
-            self._family_rows[key] = rows
-        return rows
+        key = self.block_key(family, currency)
+        lo = np.searchsorted(self.pool_keys, key, "left")
+        hi = np.searchsorted(self.pool_keys, key, "right")
+        return self.pool_rows[lo:hi]
 
     def amount_rows(self, family: int, currency: int, low: int, high: int) -> np.ndarray:
         """Positions of a family's invoices in ``currency`` with low <= open amount <= high."""
@@ -312,6 +313,7 @@ def build_index(
     block = family * (len(currencies) + 1) + currency
     block_order = np.lexsort((amount, block))
     global_order = np.lexsort((amount, currency))
+    pool_order = np.lexsort((due, block))
     numbers = pc.take(items["invoice_number"].combine_chunks(), take)
     return OpenItemIndex(
         config=config,
@@ -334,4 +336,6 @@ def build_index(
         global_keys=currency[global_order],
         global_amounts=amount[global_order],
         global_rows=global_order,
+        pool_keys=block[pool_order],
+        pool_rows=pool_order,
     )

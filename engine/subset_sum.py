@@ -215,3 +215,136 @@ def subset_sum_naive(amounts: list[int], target: int) -> tuple[int, list[list[in
         if sum(amounts[i] for i in combo) == target
     ]
     return min(len(solutions), 2), solutions
+
+
+@nb.njit(cache=True)
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
+
+
+@nb.njit(cache=True)
+def _chance_fits(amounts, target, exhaustive, max_size):
+    """:func:`expected_coincidences` in numba (same arithmetic, same floats)."""
+    n = len(amounts)
+    unit = abs(target)
+    total = 0
+    for a in amounts:
+        unit = _gcd(unit, abs(a))
+        total += abs(a)
+    spread = float(total) / (float(unit) if unit else 1.0)
+    if spread == 0.0:
+        spread = 1.0
+    if exhaustive:
+        return 2.0**n / spread
+    size = min(max_size, 3)
+    searched = n
+    if size >= 2:
+        searched += n * (n - 1) // 2
+    if size >= 3:
+        searched += n * (n - 1) * (n - 2) // 6
+    return float(searched) / spread
+
+
+@nb.njit(cache=True)
+def find_subsets_kernel(amounts, target, max_items, max_size, max_coincidence):
+    """:func:`find_subsets` in numba, for callers that search many pools.
+
+    Returns:
+        (count, positions, proven) as :func:`find_subsets`, positions as a
+        sorted int64 array.
+    """
+    n = len(amounts)
+    if n == 0:
+        return 0, np.empty(0, np.int64), True
+    if n <= max_items:
+        count, mask = subset_sum_exhaustive(amounts, target)
+        proven = _chance_fits(amounts, target, True, max_size) <= max_coincidence
+        chosen = np.array([i for i in range(n) if (mask >> i) & 1], np.int64)
+        return count, chosen, proven
+    count, i, j, k = subset_sum_small(amounts, target, min(max_size, 3))
+    found = np.array([x for x in (i, j, k) if x >= 0], np.int64)
+    found.sort()
+    hit = -1
+    running = 0
+    for m in range(n):
+        running += amounts[m]
+        if running == target:
+            hit = m
+            break
+    if hit < 0:
+        return count, found, False
+    prefix = np.arange(hit + 1)
+    # An invoice inside the prefix and one outside it of the same amount can be
+    # swapped: then which ones were paid is not known.
+    inside = np.sort(amounts[: hit + 1])
+    for m in range(hit + 1, n):
+        at = np.searchsorted(inside, amounts[m])
+        if at < len(inside) and inside[at] == amounts[m]:
+            return 2, prefix, False
+    spread = 0
+    for m in range(n):
+        spread += abs(amounts[m])
+    proven = n / max(float(spread), 1.0) <= max_coincidence
+    if count == 0:
+        return 1, prefix, proven
+    if len(found) != len(prefix) or (found != prefix).any():
+        return 2, found, False
+    return 1, prefix, proven
+
+
+@nb.njit(cache=True)
+def search_pool(
+    pool,
+    amount,
+    issue,
+    due,
+    exclude,
+    target,
+    limit,
+    value_date,
+    window_days,
+    max_candidates,
+    max_items,
+    max_size,
+    max_coincidence,
+):
+    """Which invoices of a pool (a family's, in due-date order) add up to ``target``.
+
+    The candidates are the pool's invoices open for more than zero and at most
+    ``limit``, issued from ``window_days`` before the value date to five days
+    after it, and not in ``exclude``; beyond ``max_candidates``, those due
+    nearest the value date (earlier due first among equals). One call does what
+    a dozen array operations per payment did.
+
+    Returns:
+        (count, rows, proven, cut): as :func:`find_subsets` with the solution as
+        invoice rows; ``cut`` when the candidates were cut to the nearest.
+    """
+    keep = np.empty(len(pool), np.int64)
+    m = 0
+    for r in pool:
+        a = amount[r]
+        if a <= 0 or a > limit:
+            continue
+        if issue[r] > value_date + 5 or issue[r] < value_date - window_days:
+            continue
+        excluded = False
+        for x in exclude:
+            if x == r:
+                excluded = True
+                break
+        if not excluded:
+            keep[m] = r
+            m += 1
+    rows = keep[:m]
+    cut = m > max_candidates
+    if cut:
+        distance = np.abs(due[rows] - value_date)
+        nearest = np.sort(np.argsort(distance, kind="mergesort")[:max_candidates])
+        rows = rows[nearest]
+    count, positions, proven = find_subsets_kernel(
+        amount[rows], target, max_items, max_size, max_coincidence
+    )
+    return count, rows[positions], proven, cut

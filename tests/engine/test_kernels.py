@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from cashmatch.engine.hashing import hash_deletions, hash_strings, hash_strings_naive
 from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_naive, score_pairs_serial
-from cashmatch.engine.subset_sum import find_subsets, subset_sum_naive, subset_sum_small
+from cashmatch.engine.subset_sum import (
+    find_subsets,
+    find_subsets_kernel,
+    search_pool,
+    subset_sum_naive,
+    subset_sum_small,
+)
 
 texts = st.lists(st.text(alphabet="AB0129-é ", max_size=12), min_size=1, max_size=20)
 
@@ -84,6 +90,80 @@ def test_prefix_of_oldest_invoices_is_found_beyond_exhaustive_size():
     target = int(amounts[:10].sum())
     count, positions, proven = find_subsets(amounts, target, max_items=24, max_size=3)
     assert positions == list(range(10)) and count == 1 and proven
+
+
+# Pools of every shape find_subsets has a branch for: exhaustive (up to 6 here),
+# small combinations and the oldest-first prefix beyond, round amounts that
+# collide, repeated amounts that make a prefix ambiguous.
+pool_amounts = st.lists(
+    st.one_of(st.integers(1, 40), st.integers(1, 5).map(lambda k: k * 10_000)),
+    min_size=0,
+    max_size=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pool_amounts, st.integers(1, 200_000), st.integers(0, 8), st.integers(1, 4), st.data())
+def test_find_subsets_kernel_matches_find_subsets(amounts, target, max_items, max_size, data):
+    if data.draw(st.booleans()) and amounts:
+        # Aim at a prefix or at a real combination, not only at random targets.
+        target = sum(amounts[: data.draw(st.integers(1, len(amounts)))])
+    coincidence = data.draw(st.sampled_from([1e-3, 0.5, 1e9]))
+    array = np.array(amounts, np.int64)
+    count, positions, proven = find_subsets(array, target, max_items, max_size, coincidence)
+    k_count, k_positions, k_proven = find_subsets_kernel(
+        array, target, max_items, max_size, coincidence
+    )
+    assert (int(k_count), bool(k_proven)) == (count, proven)
+    assert k_positions.tolist() == sorted(positions)
+
+
+def search_pool_naive(pool, amount, issue, due, exclude, target, limit, value_date, window,
+                      max_candidates, max_items, max_size, max_coincidence):  # fmt: skip
+    """search_pool written plainly from its docstring, with find_subsets."""
+    rows = [
+        r
+        for r in pool
+        if 0 < amount[r] <= limit
+        and value_date - window <= issue[r] <= value_date + 5
+        and r not in exclude
+    ]
+    cut = len(rows) > max_candidates
+    if cut:
+        by_distance = sorted(range(len(rows)), key=lambda k: (abs(due[rows[k]] - value_date), k))
+        rows = [rows[k] for k in sorted(by_distance[:max_candidates])]
+    count, positions, proven = find_subsets(
+        np.array([amount[r] for r in rows], np.int64), target, max_items, max_size, max_coincidence
+    )
+    return count, sorted(rows[k] for k in positions), proven, cut
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_search_pool_matches_naive(data):
+    n = data.draw(st.integers(0, 30))
+    amount = np.array(data.draw(st.lists(st.integers(-50, 60), min_size=n, max_size=n)), np.int64)
+    issue = np.array(data.draw(st.lists(st.integers(0, 60), min_size=n, max_size=n)), np.int64)
+    due = np.sort(issue + 30)
+    pool = np.array(
+        sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)))) if n else []), np.int64
+    )
+    exclude = data.draw(st.lists(st.sampled_from(pool.tolist()), max_size=3)) if len(pool) else []
+    args = (
+        data.draw(st.integers(1, 150)),  # target
+        data.draw(st.integers(1, 80)),  # limit
+        data.draw(st.integers(0, 70)),  # value date
+        data.draw(st.integers(0, 50)),  # window
+        data.draw(st.integers(1, 12)),  # max candidates
+        data.draw(st.integers(0, 8)),  # max items searched exhaustively
+        3,
+        0.5,
+    )
+    count, rows, proven, cut = search_pool(
+        pool, amount, issue, due, np.array(exclude, np.int64), *args
+    )
+    expected = search_pool_naive(pool.tolist(), amount, issue, due, exclude, *args)
+    assert (int(count), sorted(rows.tolist()), bool(proven), bool(cut)) == expected
 
 
 @settings(max_examples=100, deadline=None)
