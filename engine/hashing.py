@@ -262,25 +262,37 @@ def typo_join(
     if invoice_amount is None:
         invoice_amount = np.zeros(len(invoice_keys), np.int64)
         amount_low, amount_high = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    args = (
-        np.asarray(query_hashes, np.uint64),
-        np.asarray(query_token, np.int64),
-        hashes,
-        starts,
-        rows,
-        t_off,
-        t_data,
-        i_off,
-        i_data,
-        max_hits,
-        np.asarray(amount_low, np.int64),
-        np.asarray(amount_high, np.int64),
-        np.asarray(invoice_amount, np.int64),
-    )
+    query_hashes = np.asarray(query_hashes, np.uint64)
+    query_token = np.asarray(query_token, np.int64)
+    amount_low = np.asarray(amount_low, np.int64)
+    amount_high = np.asarray(amount_high, np.int64)
+    invoice_amount = np.asarray(invoice_amount, np.int64)
+    index_args = (hashes, starts, rows, t_off, t_data, i_off, i_data, max_hits)
+    kernel = _typo_join_pass if n >= PARALLEL_MIN_ITEMS else _typo_join_serial
     empty = np.zeros(0, np.int64)
-    kernel = _typo_join_pass if len(query_hashes) >= PARALLEL_MIN_ITEMS else _typo_join_serial
-    counts = kernel(*args, empty, empty, empty, False)
-    offsets = np.concatenate(([0], np.cumsum(counts)))
+
+    def run(queries, offsets, out_tok, out_inv, fill):
+        return kernel(
+            query_hashes[queries],
+            query_token[queries],
+            *index_args,
+            amount_low[queries],
+            amount_high[queries],
+            invoice_amount,
+            offsets,
+            out_tok,
+            out_inv,
+            fill,
+        )
+
+    # Counting probes the buckets in hash order, so that neighbouring queries
+    # share the index's cache lines; few queries match at all, and only those
+    # are probed again to write their matches, in query order.
+    by_hash = np.argsort(query_hashes, kind="stable")
+    counts = np.empty(n, np.int64)
+    counts[by_hash] = run(by_hash, empty, empty, empty, False)
+    matched = np.flatnonzero(counts)
+    offsets = np.concatenate(([0], np.cumsum(counts[matched])))
     out_tok, out_inv = np.empty(offsets[-1], np.int64), np.empty(offsets[-1], np.int64)
-    kernel(*args, offsets, out_tok, out_inv, True)
+    run(matched, offsets, out_tok, out_inv, True)
     return out_tok, out_inv
