@@ -110,8 +110,6 @@ class OpenItemIndex:
     customer: np.ndarray  # customer code
     family: np.ndarray  # family (root customer) code
     customers: CustomerIndex
-    family_start: np.ndarray  # per family code: first invoice position
-    family_end: np.ndarray
     references: ReferenceIndex
     # Exact-amount lookup within (family, currency), and across all customers.
     block_keys: np.ndarray
@@ -120,9 +118,11 @@ class OpenItemIndex:
     global_keys: np.ndarray
     global_amounts: np.ndarray
     global_rows: np.ndarray
-    # A family's invoices in one currency, due-date order: pool_rows[a:b] where
-    # pool_keys[a:b] are its block key.
-    pool_keys: np.ndarray
+    # Where each (family, currency) block starts in block_rows and pool_rows
+    # (both hold a block's invoices contiguously), and each currency in global_rows.
+    block_start: np.ndarray
+    global_start: np.ndarray
+    # A family's invoices in one currency in due-date order (combination searches).
     pool_rows: np.ndarray
     # Invoice id lookup, built on first use.
     _id_hashes: np.ndarray | None = field(default=None, repr=False)
@@ -147,7 +147,8 @@ class OpenItemIndex:
             self.global_keys,
             self.global_amounts,
             self.global_rows,
-            self.pool_keys,
+            self.block_start,
+            self.global_start,
             self.pool_rows,
         )
         return (
@@ -233,15 +234,12 @@ class OpenItemIndex:
         made by :meth:`with_open_amounts` share them.
         """
         key = self.block_key(family, currency)
-        lo = np.searchsorted(self.pool_keys, key, "left")
-        hi = np.searchsorted(self.pool_keys, key, "right")
-        return self.pool_rows[lo:hi]
+        return self.pool_rows[self.block_start[key] : self.block_start[key + 1]]
 
     def amount_rows(self, family: int, currency: int, low: int, high: int) -> np.ndarray:
         """Positions of a family's invoices in ``currency`` with low <= open amount <= high."""
         key = self.block_key(family, currency)
-        lo = np.searchsorted(self.block_keys, key, "left")
-        hi = np.searchsorted(self.block_keys, key, "right")
+        lo, hi = self.block_start[key], self.block_start[key + 1]
         amounts = self.block_amounts[lo:hi]
         a = np.searchsorted(amounts, low, "left")
         b = np.searchsorted(amounts, high, "right")
@@ -249,8 +247,7 @@ class OpenItemIndex:
 
     def global_amount_rows(self, currency: int, amount: int, limit: int) -> np.ndarray:
         """Invoices in ``currency`` open for exactly ``amount``; none if more than ``limit``."""
-        lo = np.searchsorted(self.global_keys, currency, "left")
-        hi = np.searchsorted(self.global_keys, currency, "right")
+        lo, hi = self.global_start[currency], self.global_start[currency + 1]
         amounts = self.global_amounts[lo:hi]
         a = np.searchsorted(amounts, amount, "left")
         b = np.searchsorted(amounts, amount, "right")
@@ -301,19 +298,15 @@ def build_index(
     customer, currency, due = customer[order], currency[order], due[order]
     family = customer_index.family[customer] if len(customer) else customer
     amount = items["amount_open_minor"].to_numpy()[order]
-    n_customers = len(customer_index)
-    starts = np.searchsorted(customer, np.arange(n_customers), "left")
-    ends = np.searchsorted(customer, np.arange(n_customers), "right")
-    # A family's members have consecutive codes: its range runs from the first
-    # member's first invoice to the last member's last.
-    last_member = np.zeros(n_customers, np.int64)
-    np.maximum.at(last_member, customer_index.family, np.arange(n_customers))
-    family_start, family_end = starts.copy(), ends[last_member]
 
     block = family * (len(currencies) + 1) + currency
     block_order = np.lexsort((amount, block))
     global_order = np.lexsort((amount, currency))
     pool_order = np.lexsort((due, block))
+    # Every possible block key (any customer may head a family), so that a
+    # family without invoices in a currency is an empty range, not a missing key.
+    n_blocks = len(customer_index) * (len(currencies) + 1)
+    block_keys = block[block_order]
     numbers = pc.take(items["invoice_number"].combine_chunks(), take)
     return OpenItemIndex(
         config=config,
@@ -327,15 +320,14 @@ def build_index(
         customer=customer,
         family=family,
         customers=customer_index,
-        family_start=family_start,
-        family_end=family_end,
         references=ReferenceIndex.build(numbers, config),
-        block_keys=block[block_order],
+        block_keys=block_keys,
         block_amounts=amount[block_order],
         block_rows=block_order,
         global_keys=currency[global_order],
         global_amounts=amount[global_order],
         global_rows=global_order,
-        pool_keys=block[pool_order],
+        block_start=np.searchsorted(block_keys, np.arange(n_blocks + 1)),
+        global_start=np.searchsorted(currency[global_order], np.arange(len(currencies) + 1)),
         pool_rows=pool_order,
     )
