@@ -74,10 +74,14 @@ def _days(dates: pa.Array) -> np.ndarray:
 
 
 def _resorted(keys, amounts, rows, changed, changed_keys, changed_amounts):
-    """Sorted (key, amount) lookup arrays with some rows moved to their new amounts."""
+    """Sorted (key, amount, row) lookup arrays with some rows moved to their new amounts.
+
+    Rows of equal key and amount stay in row order, as :func:`build_index` sorts
+    them: an index updated in place and one rebuilt break ties alike.
+    """
     where = np.flatnonzero(np.isin(rows, changed))
     keys, amounts, rows = np.delete(keys, where), np.delete(amounts, where), np.delete(rows, where)
-    order = np.lexsort((changed_amounts, changed_keys))
+    order = np.lexsort((changed, changed_amounts, changed_keys))
     changed, changed_keys, changed_amounts = (
         changed[order],
         changed_keys[order],
@@ -87,7 +91,9 @@ def _resorted(keys, amounts, rows, changed, changed_keys, changed_amounts):
     for k in range(len(changed)):
         lo = np.searchsorted(keys, changed_keys[k], "left")
         hi = np.searchsorted(keys, changed_keys[k], "right")
-        at[k] = lo + np.searchsorted(amounts[lo:hi], changed_amounts[k], "right")
+        a = lo + np.searchsorted(amounts[lo:hi], changed_amounts[k], "left")
+        b = lo + np.searchsorted(amounts[lo:hi], changed_amounts[k], "right")
+        at[k] = a + np.searchsorted(rows[a:b], changed[k])
     return (
         np.insert(keys, at, changed_keys),
         np.insert(amounts, at, changed_amounts),
