@@ -19,21 +19,37 @@ import numpy as np
 
 @nb.njit(cache=True)
 def _half_sums(amounts):
-    n = len(amounts)
-    size = 1 << n
-    sums = np.zeros(size, np.int64)
-    for mask in range(1, size):
-        low = mask & -mask
-        bit = 0
-        while (1 << bit) != low:
-            bit += 1
-        sums[mask] = sums[mask ^ low] + amounts[bit]
+    """The sum of every subset, indexed by its bit mask over ``amounts``."""
+    sums = np.zeros(1 << len(amounts), np.int64)
+    for i in range(len(amounts)):
+        # Subsets holding item i are those without it, plus it.
+        step = 1 << i
+        for mask in range(step):
+            sums[step + mask] = sums[mask] + amounts[i]
     return sums
+
+
+@nb.njit(cache=True, inline="always")
+def _slot(value, bits):
+    """A hash table slot of ``bits`` bits for an int64, in int64 arithmetic without overflow.
+
+    Fold the high bits in, keep 31, multiply by a 32-bit odd constant (the
+    product stays below 2**63) and take the top ``bits`` of its low 32 bits:
+    Knuth's multiplicative hash.
+    """
+    folded = (value ^ (value >> 31)) & 0x7FFFFFFF
+    return ((folded * 2654435761) & 0xFFFFFFFF) >> (32 - bits)
 
 
 @nb.njit(cache=True)
 def subset_sum_exhaustive(amounts, target):
     """Count the subsets (non-empty, capped at 2) of ``amounts`` summing to ``target``.
+
+    Meet in the middle: every sum of the second half goes into a hash table
+    (its smallest masks and how many masks share it); each sum of the first
+    half then looks up what it still needs. Solutions are taken in the order of
+    (first-half mask, second-half mask), so the one returned is the same
+    whatever the table's layout.
 
     Returns:
         (count, mask): ``count`` is 0, 1 or 2 (meaning two or more); ``mask`` is
@@ -43,23 +59,45 @@ def subset_sum_exhaustive(amounts, target):
     half = n // 2
     left = _half_sums(amounts[:half])
     right = _half_sums(amounts[half:])
-    order = np.argsort(right, kind="mergesort")
-    right_sorted = right[order]
+    bits = 1
+    while (1 << bits) < 2 * len(right):
+        bits += 1
+    size = 1 << bits
+    keys = np.zeros(size, np.int64)
+    first = np.full(size, -1, np.int64)  # smallest mask with this sum
+    second = np.full(size, -1, np.int64)  # the next one
+    many = np.zeros(size, np.int64)  # how many masks have this sum
+    for rmask in range(len(right)):
+        value = right[rmask]
+        slot = _slot(value, bits)
+        while first[slot] >= 0 and keys[slot] != value:
+            slot = (slot + 1) & (size - 1)
+        if first[slot] < 0:
+            keys[slot] = value
+            first[slot] = rmask
+        elif second[slot] < 0:
+            second[slot] = rmask
+        many[slot] += 1
     count = 0
     best = np.int64(0)
     for lmask in range(len(left)):
         need = target - left[lmask]
-        lo = np.searchsorted(right_sorted, need)
-        k = lo
-        while k < len(right_sorted) and right_sorted[k] == need:
-            rmask = order[k]
-            if lmask != 0 or rmask != 0:
-                count += 1
-                if count == 1:
-                    best = np.int64(lmask) | (np.int64(rmask) << half)
-                if count >= 2:
-                    return 2, best
-            k += 1
+        slot = _slot(need, bits)
+        while first[slot] >= 0 and keys[slot] != need:
+            slot = (slot + 1) & (size - 1)
+        if first[slot] < 0:
+            continue
+        found, rmask = many[slot], first[slot]
+        if lmask == 0 and rmask == 0:
+            # The empty set is not a solution.
+            found, rmask = found - 1, second[slot]
+        if found <= 0:
+            continue
+        if count == 0:
+            best = np.int64(lmask) | (np.int64(rmask) << half)
+        count += found
+        if count >= 2:
+            return 2, best
     return count, best
 
 
