@@ -39,6 +39,7 @@ from cashmatch.engine.schemas import (
     UNMATCHED,
 )
 from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_serial
+from cashmatch.engine.settled import NO_INVOICE, NOT_SETTLED, Settled
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -207,27 +208,41 @@ def match_payments(
     decider = Decider(index)
     has_remittance = np.zeros(n, bool)
     has_remittance[list(remittance)] = True
-    obvious = (
-        obvious_matches(
+    settled = Settled.nothing_yet(n)
+    if fast_path and decider.obvious(0, 0)[0].auto:
+        settled.settle_quoted(
+            decider,
+            obvious_matches(
+                index,
+                amount,
+                currency,
+                value_date,
+                ident.family,
+                hits.payment,
+                hits.invoice,
+                hits.quality,
+                has_remittance,
+                slack,
+                MAX_REFS_WEIGHED,
+            ),
+        )
+    if fast_path:
+        usable = (index.currency[hits.invoice] == currency[hits.payment]) & (
+            index.amount[hits.invoice] > 0
+        )
+        quoting = np.bincount(hits.payment[usable], minlength=n) > 0
+        settled.settle_by_amount(
             index,
+            np.flatnonzero((settled.row == NOT_SETTLED) & ~quoting & ~has_remittance),
             amount,
             currency,
             value_date,
             ident.family,
-            hits.payment,
-            hits.invoice,
-            hits.quality,
-            has_remittance,
+            ident.method,
             slack,
-            MAX_REFS_WEIGHED,
         )
-        if fast_path and decider.obvious(0, 0)[0].auto
-        else np.full(n, -1)
-    )
-    # Payments the fast path settled are kept as arrays: building a hypothesis
-    # object for each would cost more than deciding them did.
     decisions: dict[int, list[Hypothesis]] = {}
-    searched = np.flatnonzero(obvious < 0)
+    searched = settled.pending
     step = max(1, len(searched) // 100)
     for done, p in enumerate(searched.tolist()):
         lo, hi = ref_start[p], min(ref_start[p + 1], ref_start[p] + MAX_REFS_WEIGHED)
@@ -249,7 +264,7 @@ def match_payments(
             progress(n - len(searched) + done + 1, n)
     lap("search_combinations")
 
-    withdrawn = _resolve_claims(index, decider, decisions, obvious, amount, value_date)
+    withdrawn = _resolve_claims(index, decisions, settled, amount, value_date)
     for p in withdrawn:
         top = decisions[p][0]
         top.auto = False
@@ -257,7 +272,7 @@ def match_payments(
         top.notes.append("contested")
     lap("assign")
 
-    matches = _matches_table(index, payments, decisions, obvious, ident, amount, currency)
+    matches = _matches_table(index, payments, decisions, settled, ident, amount, currency)
     lap("decide")
     status = matches.group_by("status").aggregate([("payment_id", "count_distinct")])
     counts = dict(
@@ -281,9 +296,8 @@ def match_payments(
 
 def _resolve_claims(
     index: OpenItemIndex,
-    decider: Decider,
     decisions: dict[int, list[Hypothesis]],
-    obvious: np.ndarray,
+    settled: Settled,
     amount: np.ndarray,
     value_date: np.ndarray,
 ) -> set[int]:
@@ -292,16 +306,17 @@ def _resolve_claims(
     Claims are totalled per invoice with array operations; only the payments
     that claim an over-claimed invoice go to :func:`resolve_contests`, which
     sees the same totals for those invoices as if it were given every claim.
-    A fast-path payment among them is given its hypothesis (and ``obvious`` its
-    -1) so that it can be withdrawn like any other.
+    A settled payment among them is given its hypothesis in ``decisions`` (and
+    leaves ``settled``) so that it can be withdrawn like any other.
     """
-    fast = np.flatnonzero(obvious >= 0)
+    fast = np.flatnonzero((settled.row >= 0) & settled.auto)
     auto = [p for p, ranked in decisions.items() if ranked and ranked[0].auto]
     tops = [decisions[p][0] for p in auto]
     claim_payment = np.concatenate(
         [fast, np.repeat(np.array(auto, np.int64), [len(h.rows) for h in tops])]
     ).astype(np.int64)
-    claim_row = np.concatenate([obvious[fast], [r for h in tops for r in h.rows]]).astype(np.int64)
+    claim_row = np.concatenate([settled.row[fast], [r for h in tops for r in h.rows]])
+    claim_row = claim_row.astype(np.int64)
     claim_amount = np.concatenate([amount[fast], [a for h in tops for a in h.applied]])
     claim_amount = claim_amount.astype(np.int64)
     order = np.argsort(claim_row, kind="stable")
@@ -314,9 +329,9 @@ def _resolve_claims(
         return set()
     involved = np.unique(claim_payment[np.isin(claim_row, contested)]).tolist()
     for p in involved:
-        if obvious[p] >= 0:
-            decisions[p] = decider.obvious(int(amount[p]), int(obvious[p]))
-            obvious[p] = -1
+        if settled.row[p] != NOT_SETTLED:
+            decisions[p] = settled.hypotheses(p, int(amount[p]))
+            settled.row[p] = NOT_SETTLED
     claims = {
         p: {r: a for r, a in zip(decisions[p][0].rows, decisions[p][0].applied)} for p in involved
     }
@@ -330,12 +345,12 @@ def _resolve_claims(
     )
 
 
-def _matches_table(index, payments, decisions, obvious, ident, amount, currency) -> pa.Table:
+def _matches_table(index, payments, decisions, settled, ident, amount, currency) -> pa.Table:
     """The matches of every payment, in payment order.
 
-    The decided payments' rows are built one by one; the fast path's (one
-    invoice each, in full) are appended as arrays, and the whole is put back in
-    payment order.
+    The searched payments' rows are built one by one; the settled ones (one
+    invoice each, in full, or nothing) are appended as arrays, and the whole is
+    put back in payment order.
     """
     config = index.config
     out_payment, out_invoice_pos, out_applied, out_status, out_conf = [], [], [], [], []
@@ -371,22 +386,30 @@ def _matches_table(index, payments, decisions, obvious, ident, amount, currency)
             out_unapplied.append(top.unapplied)
             out_customer.append(customer)
 
-    fast = np.flatnonzero(obvious >= 0)
-    fast_rows = obvious[fast]
+    fast = np.flatnonzero(settled.row != NOT_SETTLED)
     k = len(fast)
-    template = Decider(index).obvious(0, 0)[0]
+    rows, confidence = settled.row[fast], settled.confidence[fast]
+    unmatched = (rows == NO_INVOICE) | (confidence < config.suggest_threshold)
+    matched = ~unmatched
+    reasons = settled.reason[fast]
+    reasons[unmatched] = [
+        _unmatched_reason(amount[p], currency[p], ident.method[p]) for p in fast[unmatched]
+    ]
+    # Python's round, as for the searched payments (numpy's can differ in the last digit).
+    values, which = np.unique(np.where(matched, confidence, 0.0), return_inverse=True)
+    rounded = np.array([round(v, 4) for v in values.tolist()], np.float64)[which]
+    status = np.where(matched, np.where(settled.auto[fast], AUTO, SUGGESTED), UNMATCHED)
+    fast_rows = np.where(matched, rows, -1)
+    fast_amount = np.where(matched, amount[fast], 0)
 
-    def joined(decided: list, fast_part: object, kind: pa.DataType) -> pa.Array:
-        """The decided rows' values, then the fast path's (an array, or one value for all)."""
-        if not isinstance(fast_part, np.ndarray):
-            fast_part = pa.repeat(pa.scalar(fast_part, kind), k) if k else pa.nulls(0, kind)
+    def joined(decided: list, fast_part: np.ndarray, kind: pa.DataType) -> pa.Array:
         return pa.concat_arrays([pa.array(decided, kind), pa.array(fast_part, kind)])
 
     payment = np.concatenate([np.array(out_payment, np.int64), fast]).astype(np.int64)
     invoice_pos = np.concatenate([np.array(out_invoice_pos, np.int64), fast_rows])
-    customer_codes = np.concatenate(
-        [np.array(out_customer, np.int64), index.customer[fast_rows]]
-    ).astype(np.int64)
+    fast_customer = ident.customer[fast].astype(np.int64)
+    fast_customer[matched] = index.customer[rows[matched]]
+    customer_codes = np.concatenate([np.array(out_customer, np.int64), fast_customer])
     if len(index.invoice_id):
         invoice_ids = pc.take(index.invoice_id, pa.array(np.maximum(invoice_pos, 0)))
         invoice_ids = pc.if_else(pa.array(invoice_pos < 0), "", invoice_ids)
@@ -398,13 +421,19 @@ def _matches_table(index, payments, decisions, obvious, ident, amount, currency)
             "payment_id": pc.take(payments["payment_id"].combine_chunks(), payment_column),
             "invoice_id": invoice_ids.cast(pa.string()),
             "currency": pc.take(payments["currency"].combine_chunks(), payment_column),
-            "amount_applied_minor": joined(out_applied, amount[fast], pa.int64()),
-            "status": joined(out_status, AUTO, pa.string()),
-            "confidence": joined(out_conf, round(template.confidence, 4), pa.float64()),
-            "reason": joined(out_reason, "+".join([template.reason, *template.notes]), pa.string()),
-            "invoice_residual_minor": joined(out_residual, 0, pa.int64()),
-            "residual_action": joined(out_action, RESIDUAL_NONE, pa.string()),
-            "payment_unapplied_minor": joined(out_unapplied, 0, pa.int64()),
+            "amount_applied_minor": joined(out_applied, fast_amount, pa.int64()),
+            "status": joined(out_status, status, pa.string()),
+            "confidence": joined(out_conf, rounded, pa.float64()),
+            "reason": joined(out_reason, reasons, pa.string()),
+            "invoice_residual_minor": joined(
+                out_residual, np.zeros(len(fast), np.int64), pa.int64()
+            ),
+            "residual_action": joined(
+                out_action, np.full(len(fast), RESIDUAL_NONE, object), pa.string()
+            ),
+            "payment_unapplied_minor": joined(
+                out_unapplied, amount[fast] - fast_amount, pa.int64()
+            ),
             "customer_id": pc.take(
                 pa.array(index.customers.ids, pa.string()),
                 pa.array(customer_codes, pa.int64(), mask=customer_codes < 0),

@@ -1,0 +1,130 @@
+"""Decisions made for whole arrays of payments: one invoice paid in full, or nothing.
+
+Most payments of a batch need no per-payment search: one quoted invoice open
+for exactly the amount paid (:func:`~cashmatch.engine.decide.obvious_matches`),
+or no usable quote and an amount that names one invoice or none
+(:func:`~cashmatch.engine.amount_match.amount_matches`). Their decisions stay
+arrays through the global assignment and into the matches table; building a
+hypothesis object for each would cost more than deciding them did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cashmatch.engine.amount_match import (
+    COMBINED,
+    FALLBACK,
+    NOTHING,
+    REASONS,
+    UNIQUE,
+    amount_matches,
+)
+from cashmatch.engine.customers import STRONG_METHODS
+from cashmatch.engine.decide import AUTO_REASONS, SUGGESTION_CAP, Decider, Hypothesis
+from cashmatch.engine.index import OpenItemIndex
+from cashmatch.engine.schemas import RESIDUAL_NONE
+
+NOT_SETTLED = -2  # in Settled.row: the payment goes through the full search
+NO_INVOICE = -1  # in Settled.row: settled as matching nothing
+
+
+@dataclass
+class Settled:
+    """Per payment of a batch: the invoice it pays in full, with confidence and reason.
+
+    Attributes:
+        row: the invoice position, ``NO_INVOICE`` (unmatched) or ``NOT_SETTLED``.
+        confidence: as the full search would give it, caps applied.
+        auto: whether it is applied automatically.
+        reason: the reason with its notes, ``+``-joined.
+    """
+
+    row: np.ndarray
+    confidence: np.ndarray
+    auto: np.ndarray
+    reason: np.ndarray
+
+    @classmethod
+    def nothing_yet(cls, n: int) -> Settled:
+        return cls(
+            np.full(n, NOT_SETTLED, np.int64),
+            np.zeros(n, np.float64),
+            np.zeros(n, bool),
+            np.full(n, "", object),
+        )
+
+    @property
+    def pending(self) -> np.ndarray:
+        """Positions of the payments the full search must decide."""
+        return np.flatnonzero(self.row == NOT_SETTLED)
+
+    def hypotheses(self, p: int, amount: int) -> list[Hypothesis]:
+        """Payment ``p``'s decision as the full search's ranked hypotheses (one or none)."""
+        row = int(self.row[p])
+        if row < 0:
+            return []
+        h = Hypothesis(
+            [row],
+            [amount],
+            [0],
+            [RESIDUAL_NONE],
+            0,
+            str(self.reason[p]),
+            float(self.confidence[p]),
+            auto=bool(self.auto[p]),
+        )
+        return [h]
+
+    def settle_quoted(self, decider: Decider, obvious: np.ndarray) -> None:
+        """Record :func:`~cashmatch.engine.decide.obvious_matches` (its invoice, or -1)."""
+        template = decider.obvious(0, 0)[0]
+        chosen = np.flatnonzero(obvious >= 0)
+        self.row[chosen] = obvious[chosen]
+        self.confidence[chosen] = template.confidence
+        self.auto[chosen] = template.auto
+        self.reason[chosen] = "+".join([template.reason, *template.notes])
+
+    def settle_by_amount(
+        self,
+        index: OpenItemIndex,
+        payments: np.ndarray,
+        amount: np.ndarray,
+        currency: np.ndarray,
+        value_date: np.ndarray,
+        family: np.ndarray,
+        method: np.ndarray,
+        slack: np.ndarray,
+    ) -> None:
+        """Settle the ``payments`` whose amount alone decides them (see amount_match).
+
+        The confidence follows :meth:`Decider.hypothesis` and ``Decider._rank``
+        step by step, in the same order of float operations: the reason's base
+        figure, x0.85 when paid before the invoice was issued, x0.9 and never
+        automatic when the payer was found by a fuzzy name only, the auto
+        threshold, then the suggestion cap.
+        """
+        config = index.config
+        kind, row = amount_matches(index, payments, amount, currency, value_date, family, slack)
+        decided = kind != FALLBACK
+        payments, kind, row = payments[decided], kind[decided], row[decided]
+        named = kind != NOTHING
+        reasons = [REASONS.get(int(k), "") for k in kind]
+        confidence = np.array([config.rule_confidence.get(r, 0.5) for r in reasons])
+        early = np.zeros(len(row), bool)
+        early[named] = value_date[payments[named]] < index.issue[row[named]] - 3
+        confidence = np.where(early, confidence * 0.85, confidence)
+        weak = ((kind == UNIQUE) | (kind == COMBINED)) & ~np.isin(method[payments], STRONG_METHODS)
+        confidence = np.where(weak, confidence * 0.9, confidence)
+        auto = np.array([r in AUTO_REASONS for r in reasons], bool) & ~weak
+        auto &= confidence >= config.auto_threshold
+        confidence = np.where(auto, confidence, np.minimum(confidence, SUGGESTION_CAP))
+        self.row[payments] = np.where(named, row, NO_INVOICE)
+        self.confidence[payments] = np.where(named, confidence, 0.0)
+        self.auto[payments] = named & auto
+        self.reason[payments] = [
+            "+".join([r] + ["paid_before_issue"] * e + ["payer_identified_by_fuzzy_name"] * w)
+            for r, e, w in zip(reasons, early.tolist(), weak.tolist())
+        ]
