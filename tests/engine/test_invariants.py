@@ -99,3 +99,29 @@ def test_updating_open_amounts_equals_rebuilding(seed, closing):
     assert match_payments(index, data.payments).matches.equals(
         match_payments(build_index(data.open_items, data.customers), data.payments).matches
     )
+
+
+def test_amount_kernel_on_every_core_decides_like_on_one():
+    from cashmatch.engine import amount_match
+
+    data = generate(5, 20_000, 6000)
+    index = build_index(data.open_items, data.customers)
+    n = data.payments.num_rows
+    rng = np.random.default_rng(5)
+    # Payers known or not (any family), all in the index's first currency.
+    payments = np.arange(n, dtype=np.int64)
+    amount = data.payments["amount_minor"].to_numpy()
+    family = rng.integers(-1, len(index.customers), n).astype(np.int64)
+    args = (
+        amount,
+        np.zeros(n, np.int64),
+        data.payments["value_date"].cast(pa.int32()).to_numpy().astype(np.int64),
+        family,
+        np.full(n, 5000, np.int64),
+    )
+    assert n >= amount_match.PARALLEL_MIN_PAYMENTS
+    kind, row = amount_match.amount_matches(index, payments, *args)
+    for k in range(0, n, 97):
+        one_kind, one_row = amount_match.amount_matches(index, payments[k : k + 1], *args)
+        assert (one_kind[0], one_row[0]) == (kind[k], row[k])
+    assert len(set(kind.tolist())) >= 4, "the data reaches most outcomes"
