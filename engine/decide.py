@@ -254,45 +254,46 @@ class Decider:
         )
 
     def _from_references(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
+        if not len(facts.ref_rows):
+            return
         index = self.index
-        rows, quality = facts.ref_rows, facts.ref_quality
-        keep = (index.currency[rows] == facts.currency) & (index.amount[rows] > 0)
-        rows, quality = rows[keep], quality[keep]
-        if len(rows) == 0:
+        amount, family_of = index.amount, index.family
+        # A payment quotes a few invoices: Python lists beat numpy calls on arrays this small.
+        quoted = [
+            (row, quality)
+            for row, quality in zip(facts.ref_rows.tolist(), facts.ref_quality.tolist())
+            if index.currency[row] == facts.currency and amount[row] > 0
+        ]
+        if not quoted:
             return
         conflict = False
         if facts.family >= 0:
-            own = index.family[rows] == facts.family
-            if own.any():
-                rows, quality = rows[own], quality[own]
+            own = [(row, q) for row, q in quoted if family_of[row] == facts.family]
+            if own:
+                quoted = own
             else:
                 conflict = facts.method in STRONG_METHODS
-        strong = rows[quality >= _STRONG_REF]
-        weak = rows[quality < _STRONG_REF]
+        strong = [row for row, q in quoted if q >= _STRONG_REF]
+        weak = [row for row, q in quoted if q < _STRONG_REF]
         # When a quoted invoice is open for exactly the amount paid, the other
         # quoted numbers can only be rivals of equal amount: combination searches
         # for them are skipped.
-        exact = index.amount[strong] == facts.amount
-        if exact.any():
-            for row in strong[exact]:
-                hyps.append(
-                    self.hypothesis(
-                        facts, [int(row)], "ref_exact+amount_exact", AMOUNT_EXACT, conflict
-                    )
-                )
-            strong = strong[~exact]
-            searching = False
-        else:
-            searching = True
-        for family in np.unique(index.family[strong]):
-            group = [int(r) for r in strong[index.family[strong] == family]]
+        exact = [row for row in strong if amount[row] == facts.amount]
+        for row in exact:
+            hyps.append(
+                self.hypothesis(facts, [row], "ref_exact+amount_exact", AMOUNT_EXACT, conflict)
+            )
+        searching = not exact
+        strong = [row for row in strong if amount[row] != facts.amount]
+        for family in sorted({int(family_of[row]) for row in strong}):
+            group = [row for row in strong if family_of[row] == family]
             if not searching:
                 for row in group:
-                    rel = self.relation(facts, int(index.amount[row]), [row])
+                    rel = self.relation(facts, int(amount[row]), [row])
                     if rel in (AMOUNT_FEE, AMOUNT_DISCOUNT):
                         self._single(facts, row, hyps, conflict)
                 continue
-            if len(group) > 1 and int(index.amount[group].sum()) == facts.amount:
+            if len(group) > 1 and sum(int(amount[row]) for row in group) == facts.amount:
                 # The quoted invoices add up to the payment: none of them alone,
                 # each open for less than was paid, could rival that.
                 self._group(facts, group, hyps, conflict)
@@ -305,10 +306,9 @@ class Decider:
         # Sequential numbering puts a dozen invoices one edit from any number:
         # those that fit the amount all count; of the others, the best-scored one
         # (the rows come ranked) is enough for a suggestion.
-        fits = index.amount[weak] == facts.amount
-        mismatches = np.flatnonzero(~fits)[:1]
-        for row in np.concatenate([weak[fits], weak[mismatches]]):
-            row = int(row)
+        fits = [row for row in weak if amount[row] == facts.amount]
+        mismatches = [row for row in weak if amount[row] != facts.amount][:1]
+        for row in fits + mismatches:
             rel = self.relation(facts, int(index.amount[row]), [row])
             reason = (
                 "ref_fuzzy+amount_exact" if rel == AMOUNT_EXACT else "ref_fuzzy+amount_mismatch"
