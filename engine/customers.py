@@ -140,6 +140,15 @@ class CustomerIndex:
         self._prefix_codes = np.array([c for _, c in plain_names], np.int64)
         self._fuzzy_keys = list(self._by_name)
         self._fuzzy_codes = [sorted(self._by_name[k]) for k in self._fuzzy_keys]
+        # Accounts as arrays, each with its customer (-1: shared by several families).
+        self._account_keys = pa.array(list(self._by_account), pa.string())
+        self._account_code = np.array(
+            [
+                -1 if (code := self._resolve(codes)) is None else code
+                for codes in self._by_account.values()
+            ],
+            np.int64,
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -166,13 +175,11 @@ class CustomerIndex:
         n = len(payer_names)
         customer = np.full(n, -1, np.int64)
         method = np.zeros(n, np.int64)
-        accounts = payer_accounts.to_pylist()
-        for k, account in enumerate(accounts):
-            key = normalize_account(account)
-            if key and key in self._by_account:
-                code = self._resolve(self._by_account[key])
-                customer[k] = -1 if code is None else code
-                method[k] = BY_AMBIGUOUS if code is None else BY_ACCOUNT
+        at = pc.index_in(_normalized_accounts(payer_accounts), value_set=self._account_keys)
+        at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False)
+        known = np.flatnonzero(at >= 0)
+        customer[known] = self._account_code[at[known]]
+        method[known] = np.where(customer[known] >= 0, BY_ACCOUNT, BY_AMBIGUOUS)
 
         todo = np.flatnonzero(method == BY_NONE)
         unique_names, inverse = np.unique(
@@ -228,7 +235,12 @@ class CustomerIndex:
                 workers=-1,
             )
             for r, row in enumerate(scores):
-                ranked = np.argsort(row)[::-1][:8]
+                # Scores under the cutoff are 0: only the few others are ranked,
+                # best first, the earlier name first among equals.
+                scored = np.flatnonzero(row)
+                if not len(scored):
+                    continue
+                ranked = scored[np.argsort(-row[scored].astype(np.int64), kind="stable")[:8]]
                 best = int(ranked[0])
                 if row[best] < cutoff:
                     continue
@@ -251,3 +263,20 @@ class CustomerIndex:
                     found_method[u] = BY_AMBIGUOUS
                     continue
                 found_code[u], found_method[u] = code, BY_FUZZY
+
+
+def _normalized_accounts(accounts: pa.Array) -> pa.Array:
+    """:func:`normalize_account` of each value ("" for null), vectorised.
+
+    Arrow's upper case maps one character to one; Python's can expand ("ß" to
+    "SS"), so the few values that are not ASCII go through Python.
+    """
+    accounts = pc.fill_null(accounts.cast(pa.string()), "")
+    keys = pc.replace_substring_regex(pc.ascii_upper(accounts), r"[^A-Z0-9]+", "")
+    ascii_only = pc.string_is_ascii(accounts).to_numpy(zero_copy_only=False)
+    if ascii_only.all():
+        return keys
+    values = keys.to_pylist()
+    for k in np.flatnonzero(~ascii_only):
+        values[k] = normalize_account(accounts[int(k)].as_py())
+    return pa.array(values, pa.string())
