@@ -58,7 +58,11 @@ class KeyIndex:
         """Return (query position, invoice row) for every hit of every query hash."""
         if len(self.hashes) == 0 or len(queries) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        pos = np.searchsorted(self.hashes, queries)
+        # Searched in sorted order, consecutive queries reuse the last position
+        # and the cache lines around it: several times faster than random order.
+        by_hash = np.argsort(queries)
+        pos = np.empty(len(queries), np.int64)
+        pos[by_hash] = np.searchsorted(self.hashes, queries[by_hash])
         pos_c = np.minimum(pos, len(self.hashes) - 1)
         found = self.hashes[pos_c] == queries
         q = np.flatnonzero(found)
