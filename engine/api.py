@@ -435,7 +435,7 @@ def _matches_table(index, payments, decisions, settled, ident, amount, currency)
                 out_unapplied, amount[fast] - fast_amount, pa.int64()
             ),
             "customer_id": pc.take(
-                pa.array(index.customers.ids, pa.string()),
+                index.customers.id_array,
                 pa.array(customer_codes, pa.int64(), mask=customer_codes < 0),
             ),
         },

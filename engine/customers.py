@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from cashmatch.engine.config import MatchConfig
+from cashmatch.engine.hashing import StringLookup
 from cashmatch.engine.normalize import LEGAL_FORMS, normalize_account, normalize_name
 
 # How a payer was identified, strongest first.
@@ -141,7 +142,7 @@ class CustomerIndex:
         self._fuzzy_keys = list(self._by_name)
         self._fuzzy_codes = [sorted(self._by_name[k]) for k in self._fuzzy_keys]
         # Accounts as arrays, each with its customer (-1: shared by several families).
-        self._account_keys = pa.array(list(self._by_account), pa.string())
+        self._accounts = StringLookup(pa.array(list(self._by_account), pa.string()))
         self._account_code = np.array(
             [
                 -1 if (code := self._resolve(codes)) is None else code
@@ -152,6 +153,11 @@ class CustomerIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def id_array(self) -> pa.Array:
+        """The customer ids as an Arrow array, by customer code."""
+        return self._id_array
 
     def codes(self, customer_ids: pa.Array) -> np.ndarray:
         """Customer codes of customer ids."""
@@ -175,8 +181,7 @@ class CustomerIndex:
         n = len(payer_names)
         customer = np.full(n, -1, np.int64)
         method = np.zeros(n, np.int64)
-        at = pc.index_in(_normalized_accounts(payer_accounts), value_set=self._account_keys)
-        at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False)
+        at = self._accounts.find(_normalized_accounts(payer_accounts))
         known = np.flatnonzero(at >= 0)
         customer[known] = self._account_code[at[known]]
         method[known] = np.where(customer[known] >= 0, BY_ACCOUNT, BY_AMBIGUOUS)

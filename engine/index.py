@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import CustomerIndex
 from cashmatch.engine.errors import InputError
-from cashmatch.engine.hashing import hash_strings
+from cashmatch.engine.hashing import StringLookup
 from cashmatch.engine.money import CURRENCY_EXPONENTS
 from cashmatch.engine.references import ReferenceIndex
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS
@@ -131,8 +131,7 @@ class OpenItemIndex:
     # A family's invoices in one currency in due-date order (combination searches).
     pool_rows: np.ndarray
     # Invoice id lookup, built on first use.
-    _id_hashes: np.ndarray | None = field(default=None, repr=False)
-    _id_order: np.ndarray | None = field(default=None, repr=False)
+    _ids: StringLookup | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -166,21 +165,9 @@ class OpenItemIndex:
 
     def positions_of(self, invoice_ids: list[str]) -> np.ndarray:
         """Positions of invoices by id (-1 for ids not in the index)."""
-        if self._id_hashes is None:
-            hashes = hash_strings(self.invoice_id)
-            order = np.argsort(hashes, kind="stable")
-            self._id_hashes, self._id_order = hashes[order], order
-        wanted = pa.array(invoice_ids, pa.string())
-        queries = hash_strings(wanted)
-        at = np.minimum(np.searchsorted(self._id_hashes, queries), max(len(self) - 1, 0))
-        found = (self._id_hashes[at] == queries) if len(self) else np.zeros(len(queries), bool)
-        positions = np.where(found, self._id_order[at] if len(self) else -1, -1)
-        # A 64-bit hash collision is astronomically rare; the ids are compared anyway.
-        ok = positions >= 0
-        if ok.any():
-            same = pc.equal(pc.take(self.invoice_id, pa.array(positions[ok])), wanted.filter(ok))
-            positions[np.flatnonzero(ok)[~same.to_numpy(zero_copy_only=False)]] = -1
-        return positions
+        if self._ids is None:
+            self._ids = StringLookup(self.invoice_id)
+        return self._ids.find(pa.array(invoice_ids, pa.string()))
 
     def with_open_amounts(self, invoice_ids: list[str], amounts: list[int]) -> OpenItemIndex:
         """A new index where these invoices have these open amounts (0: closed).

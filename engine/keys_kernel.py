@@ -94,7 +94,7 @@ def reference_keys_fast(raw: pa.Array) -> dict[str, pa.Array]:
     """Same result as :func:`~cashmatch.engine.normalize.reference_keys_arrow`, one pass."""
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
-    offsets, data = _buffers(raw.fill_null(""))
+    offsets, data = _buffers(raw)
     outs_off, outs = _keys(offsets, data, _FOLD)
     keys = {}
     for o, name in enumerate(("alnum", "folded", "digits", "groups")):

@@ -91,7 +91,7 @@ class ReferenceIndex:
     folded: KeyIndex
     digits: KeyIndex  # digits and zero-stripped digit groups, together
     typo: KeyIndex  # one-deletion variants of the digits key
-    digits_keys: pa.Array  # per invoice, to verify typo hits
+    digits_keys: pa.Array  # per invoice, to verify typo hits (large_string, no nulls)
 
     @classmethod
     def build(cls, invoice_numbers: pa.Array, config: MatchConfig) -> ReferenceIndex:
@@ -112,7 +112,7 @@ class ReferenceIndex:
             folded=index(("folded",), 1),
             digits=index(("digits", "groups"), config.min_digits_key),
             typo=KeyIndex.build(typo_hashes, typo_owner),
-            digits_keys=keys["digits"],
+            digits_keys=keys["digits"].fill_null("").cast(pa.large_string()),
         )
 
     @property
