@@ -63,6 +63,35 @@ def _commit(repo: Path) -> str:
         return "unknown"
 
 
+def speed_reference(repeats: int = 3) -> dict[str, float]:
+    """Seconds for two fixed workloads, best of ``repeats``: a ruler for the figures.
+
+    The same cloud machine type has run this project's benchmarks 2-3 times
+    slower on one day than on another; these two numbers, taken in the same
+    run, let a reader scale one report's figures to another's. The Python loop
+    stands for the per-payment decisions, the sort for the array and numba work.
+    """
+    import time
+
+    import numpy as np
+
+    def best(work) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        return round(min(times), 3)
+
+    def loop() -> None:
+        total = 0
+        for k in range(10_000_000):
+            total += k
+
+    values = np.random.default_rng(0).integers(0, 2**62, 5_000_000)
+    return {"python_loop_10M_s": best(loop), "numpy_sort_5M_s": best(lambda: np.sort(values))}
+
+
 def machine_info() -> dict:
     """A dict the report prints in its header."""
     versions = {}
@@ -80,4 +109,5 @@ def machine_info() -> dict:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "packages": versions,
         "commit": _commit(Path(__file__).resolve().parents[1]),
+        "speed_reference": speed_reference(),
     }
