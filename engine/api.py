@@ -124,9 +124,10 @@ def match_payments(
         index: open items indexed by :func:`build_index`.
         payments: a table of :data:`~cashmatch.engine.schemas.PAYMENTS`.
         progress: called as ``progress(done, total)`` while payments are decided.
-        fast_path: decide the obvious payments with array operations
-            (:func:`~cashmatch.engine.decide.obvious_matches`); off only to
-            check that it changes nothing.
+        fast_path: decide the payments that need no search with array
+            operations (:mod:`~cashmatch.engine.settled`: one quoted invoice
+            paid exactly, or an amount that names one invoice or none); off
+            only to check that it changes nothing.
 
     Returns:
         A :class:`MatchResult` whose ``matches`` hold every payment at least once.
