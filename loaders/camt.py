@@ -35,6 +35,7 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -42,6 +43,7 @@ import pyarrow.compute as pc
 
 from cashmatch.engine.money import CURRENCY_EXPONENTS, format_amount
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES, REMITTANCE_LINE
+from cashmatch.loaders import camt_fast
 from cashmatch.loaders.base import LoadedFile
 from cashmatch.loaders.errors import LoadError, raise_or_report
 from cashmatch.loaders.xml_safety import (
@@ -180,6 +182,11 @@ def load_camt(
 ) -> LoadedFile:
     """Load a camt.053 or camt.054 file, whichever it is (or insist on ``expect``)."""
     path = str(path)
+    # The tree-free path reads plain files; whatever it does not take on (or
+    # would have to reject) goes to the lxml reader, the reference for both.
+    fast = _load_fast(path, data, expect)
+    if fast is not None:
+        return fast
     try:
         return _Reader(path, data, lenient, expect, None).run()
     except LoadError as error:
@@ -931,72 +938,137 @@ class _Reader(_Iso20022Reader):
     # -- result -------------------------------------------------------------------
 
     def _result(self) -> LoadedFile:
-        self._fill_ids()
+        idents = [s.ident for s in self.statements]
+        _fill_ids(
+            self.cols.payment_id,
+            self.cols.positions,
+            lambda: _file_key(self.path, self.data, self.message_id, idents),
+        )
         table = self.cols.table(self.format, self.path)
+        accounts = [s.account for s in self.statements]
         return LoadedFile(
             format=self.format,
             payments=table,
             advices=REMITTANCE_ADVICES.empty_table(),
             skipped=dict(self.skipped),
             problems=self.problems,
-            summary=self._summary(table),
+            summary=_summary(
+                self.format, self.message_id, idents, accounts, self.skipped, self.problems, table
+            ),
         )
 
-    def _fill_ids(self) -> None:
-        """Give every payment an id unique in the file and stable across re-loads."""
-        ids = self.cols.payment_id
-        positions = self.cols.positions
-        base = None
-        for i, value in enumerate(ids):
-            if value is None:
-                if base is None:
-                    base = self._file_key()
-                ids[i] = f"{base}#{_position(positions[i])}"
-        counts = Counter(ids)
-        if len(counts) == len(ids):
-            return
-        taken = set(counts)
-        for i, value in enumerate(ids):
-            if counts[value] > 1:
-                candidate = f"{value}#{_position(positions[i])}"
-                while candidate in taken:
-                    candidate += "'"
-                taken.add(candidate)
-                ids[i] = candidate
 
-    def _file_key(self) -> str:
-        stmt = next((s.ident for s in self.statements if s.ident), None)
-        if stmt or self.message_id:
-            return f"{self.message_id or ''}/{stmt or ''}"
-        digest = hashlib.sha256()
-        if self.data is not None:
-            digest.update(self.data)
-        else:
-            with open(self.path, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-        return "camt-" + digest.hexdigest()[:16]
+def _load_fast(path: str, data: bytes | None, expect: str | None) -> LoadedFile | None:
+    """The file read by :mod:`cashmatch.loaders.camt_fast`, or None when it declines."""
 
-    def _summary(self, table: pa.Table) -> dict[str, object]:
-        totals = {
-            row["currency"]: row["amount_minor_sum"]
-            for row in table.group_by("currency").aggregate([("amount_minor", "sum")]).to_pylist()
-        }
-        dates = pc.min_max(table.column("value_date")).as_py()
-        return {
-            "format": self.format,
-            "message_id": self.message_id,
-            "statements": [s.ident for s in self.statements],
-            "accounts": sorted({s.account for s in self.statements if s.account}),
-            "currencies": sorted(totals),
-            "payments": table.num_rows,
-            "skipped": dict(self.skipped),
-            "problems": len(self.problems),
-            "total_credited": {c: format_amount(v, c) for c, v in sorted(totals.items())},
-            "value_date_range": (
-                (dates["min"].isoformat(), dates["max"].isoformat()) if table.num_rows else None
-            ),
-        }
+    def identify(container: str, ns: str) -> str | None:
+        # What _Reader._identify accepts; anything else is for the reader to refuse.
+        fmt = _BY_CONTAINER[container]
+        match = _NS_FORMAT.search(ns)
+        if ns and (match is None or match.group(1) != fmt):
+            return None
+        return None if expect and fmt != expect else fmt
+
+    read = camt_fast.read(path, data, identify)
+    if read is None:
+        return None
+    table = read.payments
+    ids = table.column("payment_id")
+    if ids.null_count or pc.count_distinct(ids).as_py() != table.num_rows:
+        # Missing or repeated ids are rare: the reader's rule, row by row.
+        values = ids.to_pylist()
+        _fill_ids(
+            values,
+            read.positions.tolist(),
+            lambda: _file_key(path, data, read.message_id, read.statements),
+        )
+        column = pa.chunked_array([pa.array(values, pa.string())])
+        table = table.set_column(0, PAYMENTS.field("payment_id"), column)
+    return LoadedFile(
+        format=read.format,
+        payments=table,
+        advices=REMITTANCE_ADVICES.empty_table(),
+        skipped=read.skipped,
+        problems=[],
+        summary=_summary(
+            read.format, read.message_id, read.statements, read.accounts, read.skipped, [], table
+        ),
+    )
+
+
+def _fill_ids(
+    ids: list[str | None],
+    positions: Sequence[Sequence[int]],
+    file_key: Callable[[], str],
+) -> None:
+    """Give every payment an id unique in the file and stable across re-loads.
+
+    A payment without one gets ``file_key()#statement.entry.transaction``; an
+    id used twice gets its position appended (and primes until it is unique).
+    """
+    base = None
+    for i, value in enumerate(ids):
+        if value is None:
+            if base is None:
+                base = file_key()
+            ids[i] = f"{base}#{_position(positions[i])}"
+    counts = Counter(ids)
+    if len(counts) == len(ids):
+        return
+    taken = set(counts)
+    for i, value in enumerate(ids):
+        if counts[value] > 1:
+            candidate = f"{value}#{_position(positions[i])}"
+            while candidate in taken:
+                candidate += "'"
+            taken.add(candidate)
+            ids[i] = candidate
+
+
+def _file_key(
+    path: str, data: bytes | None, message_id: str | None, statements: list[str | None]
+) -> str:
+    stmt = next((ident for ident in statements if ident), None)
+    if stmt or message_id:
+        return f"{message_id or ''}/{stmt or ''}"
+    digest = hashlib.sha256()
+    if data is not None:
+        digest.update(data)
+    else:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return "camt-" + digest.hexdigest()[:16]
+
+
+def _summary(
+    fmt: str,
+    message_id: str | None,
+    statements: list[str | None],
+    accounts: list[str | None],
+    skipped: dict[str, int],
+    problems: list[str],
+    table: pa.Table,
+) -> dict[str, object]:
+    totals = {
+        row["currency"]: row["amount_minor_sum"]
+        for row in table.group_by("currency").aggregate([("amount_minor", "sum")]).to_pylist()
+    }
+    dates = pc.min_max(table.column("value_date")).as_py()
+    return {
+        "format": fmt,
+        "message_id": message_id,
+        "statements": list(statements),
+        "accounts": sorted({a for a in accounts if a}),
+        "currencies": sorted(totals),
+        "payments": table.num_rows,
+        "skipped": dict(skipped),
+        "problems": len(problems),
+        "total_credited": {c: format_amount(v, c) for c, v in sorted(totals.items())},
+        "value_date_range": (
+            (dates["min"].isoformat(), dates["max"].isoformat()) if table.num_rows else None
+        ),
+    }
 
 
 def _text(value: str | None) -> str | None:
