@@ -12,12 +12,11 @@ the row builder's reasons) or the lxml reader would reject it: the caller then
 loads it with that reader, which is the reference and words every error. The
 fast path is only ever a faster way to the same result.
 
-Memory: the file is mapped, not read (its pages are the page cache's, shared
-and dropped under pressure); the scan keeps 24 bytes per event (about 20
-events per transaction, half the size of a typical file) and the row builder
-a few hundred bytes per payment, besides the result itself. That is bounded
-by the file's size, so there is no chunking: the lxml reader's flat memory
-mattered because its Python objects cost kilobytes per transaction.
+Memory: the file is mapped, not read (its pages belong to the page cache,
+shared and dropped under pressure); the scan works through it a chunk at a
+time (:data:`cashmatch.loaders.camt_scan.CHUNK_BYTES`), so besides the result
+(its strings, stripped, and 64 bytes of numbers per payment and per line,
+with up to twice that while the arrays grow) it holds one chunk's events.
 """
 
 from __future__ import annotations
@@ -32,24 +31,31 @@ import numpy as np
 import pyarrow as pa
 
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_LINE
+from cashmatch.loaders.camt_paths import CONTAINER, CURRENCY_CODES, TABLES
 from cashmatch.loaders.camt_rows import (
     ACCOUNT,
+    AMOUNT,
+    BOOKING,
     CHECK,
+    CURRENCY,
     E2E,
+    INVOICE,
+    LINES_END,
+    MSGID,
+    MSGID_PACKED,
     PAYER,
     PAYMENT_ID,
+    REASON,
+    REFERENCE,
+    STMT_NO,
     TRACE,
-    Rows,
-    rows_from_events,
+    TX_NO,
+    VALUE,
+    Out,
+    skipped_counts,
 )
-from cashmatch.loaders.camt_scan import (
-    CONTAINER,
-    CURRENCY_CODES,
-    CURRENCY_EXPONENT,
-    TABLES,
-    scan,
-)
-from cashmatch.loaders.camt_values import NO_DATE, gather_strings
+from cashmatch.loaders.camt_scan import read as scan
+from cashmatch.loaders.camt_values import NO_DATE, put_stripped
 
 _BOM = b"\xef\xbb\xbf"
 _S = rb"[ \t\r\n]"
@@ -114,32 +120,39 @@ def read(
         return None
     if not TABLES.flags[scanned.first_child] & CONTAINER:
         return None
+    out = scanned.out
+    if not out.grphdr and not out.n_statements:
+        return None  # the reader finds no camt content
     namespace = _root_namespace(bytes(buf[scanned.root_tag[0] : scanned.root_tag[1]]))
     if namespace is None:
         return None
-    container = TABLES.nodes[scanned.first_child].name
-    source_format = identify(container, namespace)
+    source_format = identify(TABLES.nodes[scanned.first_child].name, namespace)
     if source_format is None:
         return None
-    rows = rows_from_events(buf, scanned.events, TABLES.record, TABLES.field, CURRENCY_EXPONENT)
-    if not rows.ok:
-        return None
-    table = _payments(buf, rows, source_format, path)
+    table = _payments(out, source_format, path)
     if table is None:
         return None
-    statements = _texts(buf, rows.statement_start[:, 0], rows.statement_end[:, 0])
-    ibans = _texts(buf, rows.statement_start[:, 1], rows.statement_end[:, 1])
-    others = _texts(buf, rows.statement_start[:, 2], rows.statement_end[:, 2])
-    message_id = _texts(buf, rows.msgid[:1], rows.msgid[1:])[0]
+    statements = out.statements[: out.n_statements]
+    ibans = [_text(buf, s, p) for s, p in zip(statements[:, 2], statements[:, 3])]
+    others = [_text(buf, s, p) for s, p in zip(statements[:, 4], statements[:, 5])]
     return FastRead(
         format=source_format,
         payments=table,
-        positions=rows.position,
-        message_id=message_id,
-        statements=statements,
+        positions=out.row_numbers[: out.rows, STMT_NO : TX_NO + 1],
+        message_id=_text(buf, out.state[MSGID], out.state[MSGID_PACKED]),
+        statements=[_text(buf, s, p) for s, p in zip(statements[:, 0], statements[:, 1])],
         accounts=[iban or other for iban, other in zip(ibans, others)],
-        skipped=rows.skipped,
+        skipped=skipped_counts(out.state),
     )
+
+
+def _text(buf: np.ndarray, start: int, packed: int) -> str | None:
+    """The stripped text of a field span (``_text`` of the reader), for the few per file."""
+    if start < 0:
+        return None
+    out = np.empty(int(packed) & 0xFFFFFFFF, np.uint8)
+    end = put_stripped(buf, int(start), int(start) + len(out), out, 0)
+    return out[:end].tobytes().decode() or None
 
 
 def _map(path: str, data: bytes | None) -> np.ndarray | None:
@@ -203,83 +216,85 @@ def _root_namespace(tag: bytes) -> str | None:
     return declared.get(prefix, b"").decode()
 
 
-def _strings(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Array:
+def _strings(offsets: np.ndarray, heap: np.ndarray) -> pa.Array:
+    """A string column from int64 offsets into its heap; an empty string is a null.
+
+    The reader's strings are stripped and None when blank, so no value is "".
+    """
+    if offsets[-1] > 2**31 - 1:
+        raise OverflowError("string column over 2 GiB")
+    valid = offsets[1:] > offsets[:-1]
     n = len(valid)
     nulls = n - int(np.count_nonzero(valid))
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+    data = heap[: offsets[-1]].copy()  # the heap is over-allocated; keep only the bytes
     return pa.StringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(data), bitmap, null_count=nulls
+        n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data), bitmap, null_count=nulls
     )
 
 
-def _column(buf: np.ndarray, ptr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    offsets, data, valid = gather_strings(buf, ptr, starts, ends)
-    if len(offsets) and offsets[-1] < 0:
-        raise OverflowError("string column over 2 GiB")
-    return _strings(offsets, data, valid)
-
-
-def _texts(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str | None]:
-    ptr = np.arange(len(starts) + 1, dtype=np.int64)
-    return _column(buf, ptr, starts, ends).to_pylist()
-
-
 def _int64(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    values = np.ascontiguousarray(values)
     if valid is None or valid.all():
         return pa.array(values, pa.int64())
     return pa.array(values, pa.int64(), mask=~valid)
 
 
 def _dates(days: np.ndarray) -> pa.Array:
+    days = days.astype(np.int32)
     missing = days == NO_DATE
     if missing.any():
-        return pa.array(np.where(missing, 0, days).astype(np.int32), pa.int32(), mask=missing).cast(
-            pa.date32()
-        )
+        return pa.array(np.where(missing, 0, days), pa.int32(), mask=missing).cast(pa.date32())
     return pa.Array.from_buffers(pa.date32(), len(days), [None, pa.py_buffer(days)])
 
 
-def _payments(buf: np.ndarray, rows: Rows, source_format: str, path: str) -> pa.Table | None:
-    n = len(rows.amount)
-    single = np.arange(n + 1, dtype=np.int64)
+def _constant(value: str, n: int) -> pa.Array:
+    raw = value.encode()
+    offsets = np.arange(n + 1, dtype=np.int64) * len(raw)
+    if offsets[-1] > 2**31 - 1:
+        raise OverflowError("string column over 2 GiB")
+    data = np.frombuffer(raw * n, np.uint8) if raw else np.zeros(0, np.uint8)
+    offsets = pa.py_buffer(offsets.astype(np.int32))
+    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(data))
+
+
+def _payments(out: Out, source_format: str, path: str) -> pa.Table | None:
+    n, m = out.rows, out.lines
+    rows, lines, heap = out.row_numbers[:n], out.line_numbers[:m], out.heap
     try:
 
-        def span(column: int) -> pa.Array:
-            return _column(buf, single, rows.span_start[:, column], rows.span_end[:, column])
+        def strings(column: int) -> pa.Array:
+            return _strings(out.pay_offs[column, : n + 1], heap[column])
 
-        m = len(rows.invoice_start)
-        each_line = np.arange(m + 1, dtype=np.int64)
         line_fields = {
-            "invoice_ref": _column(buf, each_line, rows.invoice_start, rows.invoice_end),
-            "adjustment_reason": _column(buf, each_line, rows.reason_start, rows.reason_end),
+            "invoice_ref": _strings(out.line_offs[0, : m + 1], heap[INVOICE]),
+            "adjustment_reason": _strings(out.line_offs[1, : m + 1], heap[REASON]),
         }
         for i, name in enumerate(
             ("amount_paid_minor", "invoice_amount_minor", "discount_minor", "adjustment_minor")
         ):
-            line_fields[name] = _int64(rows.line_amount[:, i], rows.line_valid[:, i])
-        lines = pa.StructArray.from_arrays(
+            line_fields[name] = _int64(lines[:, i], lines[:, 4 + i] != 0)
+        struct = pa.StructArray.from_arrays(
             [line_fields[f.name] for f in REMITTANCE_LINE], fields=list(REMITTANCE_LINE)
         )
-        if rows.line_ptr[-1] > 2**31 - 1:
-            return None
+        ends = np.concatenate([[0], rows[:, LINES_END]]).astype(np.int32)
         remittance = pa.ListArray.from_arrays(
-            pa.array(rows.line_ptr.astype(np.int32)), lines, type=PAYMENTS.field("remittance").type
+            pa.array(ends), struct, type=PAYMENTS.field("remittance").type
         )
-        constant = np.zeros(n, np.int32)
         columns = {
-            "payment_id": span(PAYMENT_ID),
-            "amount_minor": _int64(rows.amount),
-            "currency": _CURRENCIES.take(pa.array(rows.currency)),
-            "value_date": _dates(rows.value_date),
-            "payer_name": span(PAYER),
-            "payer_account": span(ACCOUNT),
-            "reference_text": _column(buf, rows.ref_ptr, rows.ref_start, rows.ref_end),
-            "booking_date": _dates(rows.booking_date),
-            "source_format": pa.array([source_format]).take(pa.array(constant)),
-            "source_file": pa.array([path]).take(pa.array(constant)),
-            "check_number": span(CHECK),
-            "trace_id": span(TRACE),
-            "end_to_end_id": span(E2E),
+            "payment_id": strings(PAYMENT_ID),
+            "amount_minor": _int64(rows[:, AMOUNT]),
+            "currency": _CURRENCIES.take(pa.array(np.ascontiguousarray(rows[:, CURRENCY]))),
+            "value_date": _dates(rows[:, VALUE]),
+            "payer_name": strings(PAYER),
+            "payer_account": strings(ACCOUNT),
+            "reference_text": strings(REFERENCE),
+            "booking_date": _dates(rows[:, BOOKING]),
+            "source_format": _constant(source_format, n),
+            "source_file": _constant(path, n),
+            "check_number": strings(CHECK),
+            "trace_id": strings(TRACE),
+            "end_to_end_id": strings(E2E),
             "remittance": remittance,
         }
     except OverflowError:

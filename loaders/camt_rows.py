@@ -1,15 +1,21 @@
-"""From the scanner's events to payment rows: the camt reader's rules, in numba.
+"""The camt reader's rules for one entry or statement, in numba, on the scanner's events.
 
-:func:`build_rows` walks the events of :mod:`cashmatch.loaders.camt_scan` and
-applies what :class:`cashmatch.loaders.camt._Reader` does to the same elements:
-statuses, reversals, debits and returns counted as skipped, entry and batch
-amounts, dates, the id and text fallbacks, ``Strd`` blocks into remittance
-lines, and the ``TxsSummry`` checks. It reads values lazily exactly where the
-reader does (a debit's transactions are never parsed, so their oddities do not
-matter), and wherever the reader would raise, or would need a rule this module
-does not implement, it stops with a non-OK status: the caller then lets the
-lxml reader load the file. Strings stay spans of the document's bytes here;
-:func:`cashmatch.loaders.camt_values.gather_strings` turns them into Arrow.
+The scanner (:mod:`cashmatch.loaders.camt_scan`) calls :func:`entry_rows` at
+each ``</Ntry>`` with the events of that entry, and :func:`statement_end` at
+each ``</Stmt>``/``</Ntfctn>``. They do what
+:class:`cashmatch.loaders.camt._Reader` does with the same elements: statuses,
+reversals, debits and returns counted as skipped, entry and batch amounts,
+dates, the id and text fallbacks, ``Strd`` blocks into remittance lines, the
+``TxsSummry`` checks. Values are read lazily exactly where the reader reads
+them (a debit's transactions are never parsed, so their oddities do not
+matter). Wherever the reader would raise, or would need a rule this module
+does not implement, they answer a status other than ROWS_OK and the file goes
+to the lxml reader.
+
+Rows are written into :class:`Out` arrays straight away, strings included
+(stripped and decoded into one byte heap per column), while the entry's bytes
+are still in the CPU cache: gathering them later from all over a large file
+costs more than everything else together.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from cashmatch.loaders.camt_scan import (
+from cashmatch.loaders.camt_paths import (
     A_AMT,
     A_CDI,
     A_REASON,
@@ -44,6 +50,7 @@ from cashmatch.loaders.camt_scan import (
     EV_END,
     EV_START,
     EV_TEXT,
+    F_CR,
     F_HIGH,
     F_REF,
     N_FIELDS,
@@ -81,9 +88,10 @@ from cashmatch.loaders.camt_values import (
     is_blank,
     parse_date,
     parse_minor,
+    put_stripped,
 )
 
-# Outcome of build_rows; anything but ROWS_OK hands the file to the lxml reader.
+# Outcome; anything but ROWS_OK hands the file to the lxml reader.
 (
     ROWS_OK,
     NO_CONTENT,
@@ -106,14 +114,41 @@ ROW_REASONS = (
     "sums too large",
     "amount missing",
 )
-# Skipped kinds, in the order of LoadedFile.skipped keys.
+# Skipped kinds, as LoadedFile.skipped names them.
 SKIP_KINDS = ("debit", "reversal", "return", "not_booked")
 _DEBIT, _REVERSAL, _RETURN, _NOT_BOOKED = range(4)
-# Single-span string columns of a row.
-PAYMENT_ID, PAYER, ACCOUNT, CHECK, TRACE, E2E = range(6)
-N_SPANS = 6
-# Remittance line amounts.
-PAID, INVOICE, DISCOUNT, ADJUSTMENT = range(4)
+
+# String columns, one byte heap each: six of the payment and two of its lines.
+PAYMENT_ID, PAYER, ACCOUNT, REFERENCE, CHECK, TRACE, E2E, INVOICE, REASON = range(9)
+N_PAYMENT_STRINGS = 7
+N_STRINGS = 9
+# Numbers of a payment row (Out.rows columns).
+AMOUNT, CURRENCY, VALUE, BOOKING, STMT_NO, ENTRY_NO, TX_NO, LINES_END = range(8)
+# Numbers of a line (Out.lines columns): four amounts, then whether each is there.
+PAID, INVOICE_AMOUNT, DISCOUNT, ADJUSTMENT = range(4)
+# The running state (Out.state).
+(
+    ROWS,
+    LINES,
+    STATUS,
+    SEEN,  # how many skipped kinds have been met
+    STATEMENTS,
+    ENTRIES,  # entries in the statement at hand
+    N_ALL,
+    N_CRDT,
+    N_DBIT,
+    SUM_ALL,
+    SUM_CRDT,
+    SUM_DBIT,
+    STMT_CCY,
+    STMT_CCYS,  # 0, 1 or 2 (several) currencies in the statement at hand
+    GRPHDR,  # 1 once a GrpHdr was seen
+    MSGID,  # start of the MsgId text (-1: none)
+    MSGID_PACKED,
+    SKIPPED,  # four counts from here
+) = range(18)
+FIRST_SEEN = SKIPPED + 4  # and the order each kind was first met
+N_STATE = FIRST_SEEN + 4
 _LIMIT = 2**62  # running sums stay below it (the reader's are Python ints)
 
 _BOOK = np.frombuffer(b"BOOK", np.uint8)
@@ -124,14 +159,9 @@ _ONE = np.frombuffer(b"1", np.uint8)
 _NOT_PROVIDED = np.frombuffer(b"NOTPROVIDED", np.uint8)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _length(packed):
     return packed & 0xFFFFFFFF
-
-
-@nb.njit(cache=True)
-def _ccy(packed):
-    return (packed >> 32) & 0xFFFF
 
 
 @nb.njit(cache=True)
@@ -156,13 +186,21 @@ def _word(buf, start, packed, literal):
 
 @nb.njit(cache=True)
 def _blank(buf, start, packed):
-    return start < 0 or is_blank(buf, start, start + _length(packed))
+    if start < 0:
+        return True
+    if (packed >> 48) == 0:  # ASCII: no need to decode
+        for k in range(start, start + _length(packed)):
+            c = buf[k]
+            if c != 32 and c != 9 and c != 10:
+                return False
+        return True
+    return is_blank(buf, start, start + _length(packed))
 
 
 @nb.njit(cache=True)
 def _amount(buf, start, packed, exponents):
     """(minor units, currency index) of an amount element, or (NO_AMOUNT, -1)."""
-    ccy = _ccy(packed)
+    ccy = (packed >> 32) & 0xFFFF
     if start < 0 or ccy == 0 or ccy == CCY_INVALID:
         return NO_AMOUNT, -1
     currency = ccy - 1
@@ -184,649 +222,831 @@ def _date(buf, holder, start, packed):
 
 
 @nb.njit(cache=True)
-def _collect(events, a, b, record, node_record, node_field, fs, fp):
+def put_text(buf, start, packed, heap, column, o):
+    """Write the stripped, decoded text of a TEXT event at ``heap[column, o:]``; return its end.
+
+    Plain ASCII (no reference, no CR) is copied as it is, less the whitespace
+    around it; anything else goes through the full decoder.
+    """
+    if start < 0:
+        return o
+    s = start
+    e = start + _length(packed)
+    if (packed >> 48) & (F_REF | F_HIGH | F_CR):
+        return put_stripped(buf, s, e, heap[column], o)
+    while s < e and (buf[s] == 32 or buf[s] == 9 or buf[s] == 10):
+        s += 1
+    while e > s and (buf[e - 1] == 32 or buf[e - 1] == 9 or buf[e - 1] == 10):
+        e -= 1
+    for k in range(s, e):
+        heap[column, o] = buf[k]
+        o += 1
+    return o
+
+
+@nb.njit(cache=True)
+def _skip(state, kind, units):
+    if state[SKIPPED + kind] == 0:
+        state[FIRST_SEEN + kind] = state[SEEN]
+        state[SEEN] += 1
+    state[SKIPPED + kind] += units
+
+
+@nb.njit(cache=True)
+def _collect(ev, a, b, record, node_record, node_field, fs, fp):
     """The TEXT fields of ``record`` among events [a, b) into ``fs`` (start) and ``fp`` (packed)."""
     fs[:] = -1
     fp[:] = 0
     for k in range(a, b):
-        code = events[k, 0]
+        code = ev[k, 0]
         if code & 3 == EV_TEXT:
             node = code >> 2
             if node_record[node] == record:
                 f = node_field[node]
-                fs[f] = events[k, 1]
-                fp[f] = events[k, 2]
+                fs[f] = ev[k, 1]
+                fp[f] = ev[k, 2]
 
 
 @nb.njit(cache=True)
-def build_rows(buf, events, node_record, node_field, exponents):
-    """Apply the reader's rules to the events; see the module docstring.
-
-    Returns:
-        A tuple: status (ROWS_OK or why not), then per payment row: amount,
-        currency index, value date, booking date (NO_DATE: null), statement,
-        entry and transaction numbers, span starts/ends [n, N_SPANS],
-        reference-text span pointers and spans, remittance-line pointers; per
-        line: invoice_ref and adjustment_reason spans, amounts [m, 4] and their
-        validity; per statement: Id, IBAN and Othr/Id spans; the MsgId span;
-        skipped counts and the order each kind was first seen.
-    """
-    n_ev = events.shape[0]
-    # Upper bounds, from the events: a row per transaction or entry, a line per Nb or Strd.
-    n_tx = 0
-    n_entries = 0
-    n_strd = 0
-    n_nb = 0
-    n_ustrd = 0
-    n_stmt = 0
-    for k in range(n_ev):
-        code = events[k, 0]
-        node = code >> 2
-        kind = code & 3
-        rec = node_record[node]
-        if kind == EV_START:
-            if rec == TX:
-                n_tx += 1
-            elif rec == ENTRY:
-                n_entries += 1
-            elif rec == STRD:
-                n_strd += 1
-            elif rec == STMT:
-                n_stmt += 1
-        elif kind == EV_TEXT and rec == TX and node_field[node] == T_USTRD:
-            n_ustrd += 1
-        elif kind == EV_TEXT and rec == STRD and node_field[node] == R_NB:
-            n_nb += 1
-    max_rows = n_tx + n_entries
-    max_lines = n_nb + n_strd
-    amount = np.empty(max_rows, np.int64)
-    currency = np.empty(max_rows, np.int64)
-    value_date = np.empty(max_rows, np.int32)
-    booking_date = np.empty(max_rows, np.int32)
-    position = np.empty((max_rows, 3), np.int32)
-    span_s = np.full((max_rows, N_SPANS), -1, np.int64)
-    span_e = np.full((max_rows, N_SPANS), -1, np.int64)
-    ref_ptr = np.zeros(max_rows + 1, np.int64)
-    ref_s = np.empty(n_ustrd + max_rows, np.int64)
-    ref_e = np.empty(n_ustrd + max_rows, np.int64)
-    line_ptr = np.zeros(max_rows + 1, np.int64)
-    inv_s = np.full(max_lines, -1, np.int64)
-    inv_e = np.full(max_lines, -1, np.int64)
-    why_s = np.full(max_lines, -1, np.int64)
-    why_e = np.full(max_lines, -1, np.int64)
-    line_amount = np.zeros((max_lines, 4), np.int64)
-    line_valid = np.zeros((max_lines, 4), np.bool_)
-    stmt_s = np.full((n_stmt, 3), -1, np.int64)
-    stmt_e = np.full((n_stmt, 3), -1, np.int64)
-    msgid = np.full(2, -1, np.int64)
-    skipped = np.zeros(4, np.int64)
-    first_seen = np.full(4, -1, np.int64)
-    n_seen = 0
-    rows = 0
-    lines = 0
-    refs = 0
-
-    fs = np.empty(N_FIELDS, np.int64)  # field starts of the record at hand
-    fp = np.empty(N_FIELDS, np.int64)  # and their packed length/currency/flags
-    es = np.empty(N_FIELDS, np.int64)  # entry fields
-    ep = np.empty(N_FIELDS, np.int64)
-    ss = np.full(N_FIELDS, -1, np.int64)  # statement fields
-    sp = np.zeros(N_FIELDS, np.int64)
-    xs = np.empty(N_FIELDS, np.int64)  # Strd / DscntApldAmt / AdjstmntAmtAndRsn fields
-    xp = np.empty(N_FIELDS, np.int64)
-    numbers = np.empty(max(n_nb, 1), np.int64)  # non-blank Nb spans of the Strd at hand
-    scratch = np.empty(64, np.uint8)
-
-    stmt = 0
-    entry_no = 0
-    counts = np.zeros(3, np.int64)  # all, CRDT, DBIT
-    sums = np.zeros(3, np.int64)
-    stmt_ccy = -1
-    stmt_ccys = 0
-    grphdr = False
-    entry_start = 0
-
-    status = ROWS_OK
-    k = 0
-    while k < n_ev and status == ROWS_OK:
-        code = events[k, 0]
-        node = code >> 2
-        kind = code & 3
-        rec = node_record[node]
-        k += 1
-        if rec == DOC:
-            if kind == EV_START and node_field[node] == D_GRPHDR:
-                grphdr = True
-            elif kind == EV_TEXT:  # MsgId
-                msgid[0] = events[k - 1, 1]
-                msgid[1] = events[k - 1, 1] + _length(events[k - 1, 2])
-            continue
-        if rec == STMT:
-            if kind == EV_START:
-                stmt += 1
-                entry_no = 0
-                counts[:] = 0
-                sums[:] = 0
-                stmt_ccy = -1
-                stmt_ccys = 0
-                ss[:] = -1
-                sp[:] = 0
-            elif kind == EV_TEXT:
-                if entry_no == 0:  # the reader reads the statement at its first entry
-                    f = node_field[node]
-                    ss[f] = events[k - 1, 1]
-                    sp[f] = events[k - 1, 2]
-            else:
-                for f in range(3):
-                    if ss[f] >= 0:
-                        stmt_s[stmt - 1, f] = ss[f]
-                        stmt_e[stmt - 1, f] = ss[f] + _length(sp[f])
-                # TxsSummry: TtlNtries, TtlCdtNtries, TtlDbtNtries against all, CRDT, DBIT.
-                for block in range(3):
-                    f = S_TTL_NB + 2 * block
-                    if ss[f] >= 0:
-                        flags = sp[f] >> 48
-                        if flags & (F_REF | F_HIGH):
-                            status = SUMMARY
-                            break
-                        s = ss[f]
-                        e = s + _length(sp[f])
-                        while s < e and (buf[s] == 32 or (9 <= buf[s] <= 13)):
-                            s += 1
-                        while e > s and (buf[e - 1] == 32 or (9 <= buf[e - 1] <= 13)):
-                            e -= 1
-                        digits = e > s
-                        for q in range(s, e):
-                            if buf[q] < 48 or buf[q] > 57:
-                                digits = False
-                        if digits:
-                            if e - s > 18:
-                                status = SUMMARY
-                                break
-                            number = 0
-                            for q in range(s, e):
-                                number = number * 10 + (buf[q] - 48)
-                            if number != counts[block]:
-                                status = SUMMARY
-                                break
-                    f += 1
-                    if ss[f] >= 0 and stmt_ccys == 1:
-                        if (sp[f] >> 48) & (F_REF | F_HIGH):
-                            status = SUMMARY
-                            break
-                        if is_blank(buf, ss[f], ss[f] + _length(sp[f])):
-                            continue
-                        total = parse_minor(buf, ss[f], ss[f] + _length(sp[f]), exponents[stmt_ccy])
-                        if total == NO_AMOUNT or total != sums[block]:
-                            status = SUMMARY
-                            break
-            continue
-        if rec != ENTRY:
-            continue  # transaction-level events are read with their entry
-        if kind == EV_START:
-            entry_start = k - 1
-            continue
-        if kind != EV_END:
-            continue
-        # -- one entry: events [entry_start, k) ------------------------------------------
-        entry_no += 1
-        counts[0] += 1
-        _collect(events, entry_start, k, ENTRY, node_record, node_field, es, ep)
-        n_txs = 0
-        for q in range(entry_start, k):
-            if events[q, 0] & 3 == EV_START and node_record[events[q, 0] >> 2] == TX:
-                n_txs += 1
-        if es[E_AMT] < 0:
-            status = MISSING_AMOUNT
-            break
-        entry_amount, entry_ccy = _amount(buf, es[E_AMT], ep[E_AMT], exponents)
-        if entry_ccy < 0:
-            status = BAD_AMOUNT
-            break
-        credit = _word(buf, es[E_CDI], ep[E_CDI], _CRDT) if es[E_CDI] >= 0 else 0
-        debit = _word(buf, es[E_CDI], ep[E_CDI], _DBIT) if es[E_CDI] >= 0 else 0
-        if credit + debit != 1:
-            status = BAD_CODE  # neither CRDT nor DBIT, or left to the reader
-            break
-        direction = 1 if credit == 1 else 2
-        counts[direction] += 1
-        sums[0] += entry_amount
-        sums[direction] += entry_amount
-        if sums[0] > _LIMIT:
-            status = OVERFLOW
-            break
-        if stmt_ccys == 0:
-            stmt_ccy = entry_ccy
-            stmt_ccys = 1
-        elif entry_ccy != stmt_ccy:
-            stmt_ccys = 2
-        units = max(n_txs, 1)
-        # Status: Sts text, else its first Cd/Prtry; no Sts at all reads as booked.
-        booked = 1
-        if es[E_STS] >= 0:
-            if not _blank(buf, es[E_STS], ep[E_STS]):
-                booked = _word(buf, es[E_STS], ep[E_STS], _BOOK)
-            elif es[E_STS_CODE] >= 0:
-                booked = _word(buf, es[E_STS_CODE], ep[E_STS_CODE], _BOOK)
-            else:
-                booked = 0
-        skip = -1
-        if booked < 0:
-            status = BAD_CODE
-            break
-        if booked == 0:
-            skip = _NOT_BOOKED
-        elif es[E_RVSL] >= 0:
-            true = _word(buf, es[E_RVSL], ep[E_RVSL], _TRUE)
-            one = _word(buf, es[E_RVSL], ep[E_RVSL], _ONE)
-            if true < 0:
-                status = BAD_CODE
-                break
-            if true + one > 0:
-                skip = _REVERSAL
-        if skip < 0 and direction == 2:
-            skip = _DEBIT
-        if skip >= 0:
-            if skipped[skip] == 0:
-                first_seen[skip] = n_seen
-                n_seen += 1
-            skipped[skip] += units
-            continue
-        booking, ok = _date(buf, es[E_BOOKG_HOLDER], es[E_BOOKG], ep[E_BOOKG])
-        if not ok:
-            status = BAD_DATE
-            break
-        value, ok = _date(buf, es[E_VAL_HOLDER], es[E_VAL], ep[E_VAL])
-        if not ok:
-            status = BAD_DATE
-            break
-        if value == NO_DATE:
-            value = booking
-        if value == NO_DATE:
-            status = BAD_DATE  # a credit needs a value or booking date
-            break
-        # The entry's reference: AcctSvcrRef, else NtryRef.
-        entry_ref = -1
-        if not _blank(buf, es[E_ACCT_REF], ep[E_ACCT_REF]):
-            entry_ref = E_ACCT_REF
-        elif not _blank(buf, es[E_NTRY_REF], ep[E_NTRY_REF]):
-            entry_ref = E_NTRY_REF
-        entry_info = -1 if _blank(buf, es[E_INFO], ep[E_INFO]) else E_INFO
-        if n_txs == 0:
-            amount[rows] = entry_amount
-            currency[rows] = entry_ccy
-            value_date[rows] = value
-            booking_date[rows] = booking
-            position[rows, 0] = stmt
-            position[rows, 1] = entry_no
-            position[rows, 2] = 1
-            if entry_ref >= 0:
-                span_s[rows, PAYMENT_ID] = es[entry_ref]
-                span_e[rows, PAYMENT_ID] = es[entry_ref] + _length(ep[entry_ref])
-            if entry_info >= 0:
-                ref_s[refs] = es[E_INFO]
-                ref_e[refs] = es[E_INFO] + _length(ep[E_INFO])
-                refs += 1
-            rows += 1
-            ref_ptr[rows] = refs
-            line_ptr[rows] = lines
-            continue
-        # -- the entry's transactions ----------------------------------------------------
-        single = n_txs == 1
-        credited = 0
-        comparable = True
-        number = 0
-        tx_start = 0
-        for q in range(entry_start, k):
-            qcode = events[q, 0]
-            if node_record[qcode >> 2] != TX or qcode & 3 == EV_TEXT:
-                continue
-            if qcode & 3 == EV_START:
-                tx_start = q
-                continue
-            number += 1
-            _collect(events, tx_start, q, TX, node_record, node_field, fs, fp)
-            if fs[T_CDI] >= 0:
-                is_debit = _word(buf, fs[T_CDI], fp[T_CDI], _DBIT)
-                if is_debit < 0:
-                    status = BAD_CODE
-                    break
-                if is_debit == 1:
-                    if skipped[_DEBIT] == 0:
-                        first_seen[_DEBIT] = n_seen
-                        n_seen += 1
-                    skipped[_DEBIT] += 1
-                    comparable = False
-                    continue
-            if fs[T_RTR] >= 0:
-                if skipped[_RETURN] == 0:
-                    first_seen[_RETURN] = n_seen
-                    n_seen += 1
-                skipped[_RETURN] += 1
-                comparable = False
-                continue
-            if single:
-                tx_amount, tx_ccy = entry_amount, entry_ccy
-            else:
-                which = T_TXAMT if fs[T_TXAMT] >= 0 else T_AMT
-                if fs[which] < 0:
-                    status = MISSING_AMOUNT
-                    break
-                tx_amount, tx_ccy = _amount(buf, fs[which], fp[which], exponents)
-                if tx_ccy < 0:
-                    status = BAD_AMOUNT
-                    break
-                comparable = comparable and tx_ccy == entry_ccy
-                credited += tx_amount
-                if credited > _LIMIT:
-                    status = OVERFLOW
-                    break
-            r = rows
-            amount[r] = tx_amount
-            currency[r] = tx_ccy
-            value_date[r] = value
-            booking_date[r] = booking
-            position[r, 0] = stmt
-            position[r, 1] = entry_no
-            position[r, 2] = number
-            # End-to-end id, unless NOTPROVIDED; then the id: tx ref, entry ref, e2e.
-            e2e = fs[T_E2E] >= 0 and not _blank(buf, fs[T_E2E], fp[T_E2E])
-            if e2e:
-                end = fs[T_E2E] + _length(fp[T_E2E])
-                e2e = not equals_text(buf, fs[T_E2E], end, _NOT_PROVIDED, scratch)
-            if e2e:
-                span_s[r, E2E] = fs[T_E2E]
-                span_e[r, E2E] = fs[T_E2E] + _length(fp[T_E2E])
-            if not _blank(buf, fs[T_ACCT_REF], fp[T_ACCT_REF]):
-                span_s[r, PAYMENT_ID] = fs[T_ACCT_REF]
-                span_e[r, PAYMENT_ID] = fs[T_ACCT_REF] + _length(fp[T_ACCT_REF])
-            elif entry_ref >= 0:
-                span_s[r, PAYMENT_ID] = es[entry_ref]
-                span_e[r, PAYMENT_ID] = es[entry_ref] + _length(ep[entry_ref])
-            elif e2e:
-                span_s[r, PAYMENT_ID] = span_s[r, E2E]
-                span_e[r, PAYMENT_ID] = span_e[r, E2E]
-            for f in (T_TXID, T_INSTR, T_UETR):
-                if not _blank(buf, fs[f], fp[f]):
-                    span_s[r, TRACE] = fs[f]
-                    span_e[r, TRACE] = fs[f] + _length(fp[f])
-                    break
-            for f in (T_DBTR, T_ULTMT):
-                if not _blank(buf, fs[f], fp[f]):
-                    span_s[r, PAYER] = fs[f]
-                    span_e[r, PAYER] = fs[f] + _length(fp[f])
-                    break
-            if fs[T_ACCOUNT] >= 0:
-                span_s[r, ACCOUNT] = fs[T_ACCOUNT]
-                span_e[r, ACCOUNT] = fs[T_ACCOUNT] + _length(fp[T_ACCOUNT])
-            if fs[T_CHQ] >= 0:
-                span_s[r, CHECK] = fs[T_CHQ]
-                span_e[r, CHECK] = fs[T_CHQ] + _length(fp[T_CHQ])
-            # Reference text: the Ustrd lines, else AddtlTxInf, else the entry's AddtlNtryInf.
-            first_ref = refs
-            any_text = False
-            for u in range(tx_start, q):
-                ucode = events[u, 0]
-                unode = ucode >> 2
-                if (
-                    ucode & 3 == EV_TEXT
-                    and node_record[unode] == TX
-                    and node_field[unode] == T_USTRD
-                ):
-                    ref_s[refs] = events[u, 1]
-                    ref_e[refs] = events[u, 1] + _length(events[u, 2])
-                    any_text = any_text or not _blank(buf, ref_s[refs], events[u, 2])
-                    refs += 1
-            if not any_text:
-                refs = first_ref
-                source_s, source_p = fs[T_INFO], fp[T_INFO]
-                if _blank(buf, source_s, source_p):
-                    source_s, source_p = es[E_INFO], ep[E_INFO]
-                if source_s >= 0:
-                    ref_s[refs] = source_s
-                    ref_e[refs] = source_s + _length(source_p)
-                    refs += 1
-            # Remittance lines, one Strd block after the other.
-            lines, status = _strd_lines(
-                buf,
-                events,
-                tx_start,
-                q,
-                tx_ccy,
-                node_record,
-                node_field,
-                exponents,
-                xs,
-                xp,
-                numbers,
-                inv_s,
-                inv_e,
-                why_s,
-                why_e,
-                line_amount,
-                line_valid,
-                lines,
-            )
-            if status != ROWS_OK:
-                break
-            rows += 1
-            ref_ptr[rows] = refs
-            line_ptr[rows] = lines
-        if status != ROWS_OK:
-            break
-        if not single and comparable and credited != entry_amount:
-            status = BATCH_SUM
-            break
-    if status == ROWS_OK and stmt == 0 and not grphdr:
-        status = NO_CONTENT
-    return (
-        status,
-        rows,
-        amount[:rows],
-        currency[:rows],
-        value_date[:rows],
-        booking_date[:rows],
-        position[:rows],
-        span_s[:rows],
-        span_e[:rows],
-        ref_ptr[: rows + 1],
-        ref_s[:refs],
-        ref_e[:refs],
-        line_ptr[: rows + 1],
-        inv_s[:lines],
-        inv_e[:lines],
-        why_s[:lines],
-        why_e[:lines],
-        line_amount[:lines],
-        line_valid[:lines],
-        stmt_s[:stmt],
-        stmt_e[:stmt],
-        msgid,
-        skipped,
-        first_seen,
-    )
+def _end_row(state, heap_fill, pay_offs, rows):
+    """Close payment row ``state[ROWS]``: its string offsets and its line range."""
+    r = state[ROWS]
+    for c in range(N_PAYMENT_STRINGS):
+        pay_offs[c, r + 1] = heap_fill[c]
+    rows[r, LINES_END] = state[LINES]
+    state[ROWS] = r + 1
 
 
 @nb.njit(cache=True)
-def _strd_lines(
+def entry_rows(
     buf,
-    events,
+    ev,
+    a,
+    b,
+    node_record,
+    node_field,
+    exponents,
+    heap,
+    heap_fill,
+    pay_offs,
+    line_offs,
+    rows,
+    lines,
+    state,
+    fields,
+    scratch,
+):
+    """Apply the reader's ``_entry`` to the events [a, b) of one ``Ntry``; return a status.
+
+    The output arrays must have room for the entry's rows, lines and strings
+    (the scanner makes it before the call). ``fields`` (int64 [6, N_FIELDS]) and
+    ``scratch`` (uint8) are work space.
+    """
+    es, ep, fs, fp = fields[0], fields[1], fields[2], fields[3]
+    state[ENTRIES] += 1
+    state[N_ALL] += 1
+    _collect(ev, a, b, ENTRY, node_record, node_field, es, ep)
+    n_txs = 0
+    for q in range(a, b):
+        if ev[q, 0] & 3 == EV_START and node_record[ev[q, 0] >> 2] == TX:
+            n_txs += 1
+    if es[E_AMT] < 0:
+        return MISSING_AMOUNT
+    entry_amount, entry_ccy = _amount(buf, es[E_AMT], ep[E_AMT], exponents)
+    if entry_ccy < 0:
+        return BAD_AMOUNT
+    credit = _word(buf, es[E_CDI], ep[E_CDI], _CRDT) if es[E_CDI] >= 0 else 0
+    debit = _word(buf, es[E_CDI], ep[E_CDI], _DBIT) if es[E_CDI] >= 0 else 0
+    if credit + debit != 1:
+        return BAD_CODE  # neither CRDT nor DBIT, or left to the reader
+    direction = 1 if credit == 1 else 2
+    state[N_ALL + direction] += 1
+    state[SUM_ALL] += entry_amount
+    state[SUM_ALL + direction] += entry_amount
+    if state[SUM_ALL] > _LIMIT:
+        return OVERFLOW
+    if state[STMT_CCYS] == 0:
+        state[STMT_CCY] = entry_ccy
+        state[STMT_CCYS] = 1
+    elif entry_ccy != state[STMT_CCY]:
+        state[STMT_CCYS] = 2
+    units = max(n_txs, 1)
+    # Status: the Sts text, else its Cd/Prtry; no Sts at all reads as booked.
+    booked = 1
+    if es[E_STS] >= 0:
+        if not _blank(buf, es[E_STS], ep[E_STS]):
+            booked = _word(buf, es[E_STS], ep[E_STS], _BOOK)
+        elif es[E_STS_CODE] >= 0:
+            booked = _word(buf, es[E_STS_CODE], ep[E_STS_CODE], _BOOK)
+        else:
+            booked = 0
+    if booked < 0:
+        return BAD_CODE
+    if booked == 0:
+        _skip(state, _NOT_BOOKED, units)
+        return ROWS_OK
+    if es[E_RVSL] >= 0:
+        true = _word(buf, es[E_RVSL], ep[E_RVSL], _TRUE)
+        one = _word(buf, es[E_RVSL], ep[E_RVSL], _ONE)
+        if true < 0:
+            return BAD_CODE
+        if true + one > 0:
+            _skip(state, _REVERSAL, units)
+            return ROWS_OK
+    if direction == 2:
+        _skip(state, _DEBIT, units)
+        return ROWS_OK
+    booking, ok = _date(buf, es[E_BOOKG_HOLDER], es[E_BOOKG], ep[E_BOOKG])
+    if not ok:
+        return BAD_DATE
+    value, ok = _date(buf, es[E_VAL_HOLDER], es[E_VAL], ep[E_VAL])
+    if not ok:
+        return BAD_DATE
+    if value == NO_DATE:
+        value = booking
+    if value == NO_DATE:
+        return BAD_DATE  # a credit needs a value or booking date
+    # The entry's reference: AcctSvcrRef, else NtryRef.
+    entry_ref = -1
+    if not _blank(buf, es[E_ACCT_REF], ep[E_ACCT_REF]):
+        entry_ref = E_ACCT_REF
+    elif not _blank(buf, es[E_NTRY_REF], ep[E_NTRY_REF]):
+        entry_ref = E_NTRY_REF
+    stmt_no = state[STATEMENTS]
+    entry_no = state[ENTRIES]
+    if n_txs == 0:
+        r = state[ROWS]
+        rows[r, AMOUNT] = entry_amount
+        rows[r, CURRENCY] = entry_ccy
+        rows[r, VALUE] = value
+        rows[r, BOOKING] = booking
+        rows[r, STMT_NO] = stmt_no
+        rows[r, ENTRY_NO] = entry_no
+        rows[r, TX_NO] = 1
+        if entry_ref >= 0:
+            heap_fill[PAYMENT_ID] = put_text(
+                buf, es[entry_ref], ep[entry_ref], heap, PAYMENT_ID, heap_fill[PAYMENT_ID]
+            )
+        heap_fill[REFERENCE] = put_text(
+            buf, es[E_INFO], ep[E_INFO], heap, REFERENCE, heap_fill[REFERENCE]
+        )
+        _end_row(state, heap_fill, pay_offs, rows)
+        return ROWS_OK
+    # -- the entry's transactions ---------------------------------------------------------
+    single = n_txs == 1
+    credited = 0
+    comparable = True
+    number = 0
+    tx_start = 0
+    for q in range(a, b):
+        code = ev[q, 0]
+        if node_record[code >> 2] != TX or code & 3 == EV_TEXT:
+            continue
+        if code & 3 == EV_START:
+            tx_start = q
+            continue
+        number += 1
+        _collect(ev, tx_start, q, TX, node_record, node_field, fs, fp)
+        if fs[T_CDI] >= 0:
+            is_debit = _word(buf, fs[T_CDI], fp[T_CDI], _DBIT)
+            if is_debit < 0:
+                return BAD_CODE
+            if is_debit == 1:
+                _skip(state, _DEBIT, 1)
+                comparable = False  # a mixed batch cannot be summed against the entry
+                continue
+        if fs[T_RTR] >= 0:
+            _skip(state, _RETURN, 1)
+            comparable = False
+            continue
+        if single:
+            tx_amount, tx_ccy = entry_amount, entry_ccy
+        else:
+            which = T_TXAMT if fs[T_TXAMT] >= 0 else T_AMT
+            if fs[which] < 0:
+                return MISSING_AMOUNT
+            tx_amount, tx_ccy = _amount(buf, fs[which], fp[which], exponents)
+            if tx_ccy < 0:
+                return BAD_AMOUNT
+            comparable = comparable and tx_ccy == entry_ccy
+            credited += tx_amount
+            if credited > _LIMIT:
+                return OVERFLOW
+        r = state[ROWS]
+        rows[r, AMOUNT] = tx_amount
+        rows[r, CURRENCY] = tx_ccy
+        rows[r, VALUE] = value
+        rows[r, BOOKING] = booking
+        rows[r, STMT_NO] = stmt_no
+        rows[r, ENTRY_NO] = entry_no
+        rows[r, TX_NO] = number
+        # End-to-end id unless NOTPROVIDED; the payment id is the tx ref, else the
+        # entry ref, else that end-to-end id.
+        e2e = not _blank(buf, fs[T_E2E], fp[T_E2E])
+        if e2e:
+            end = fs[T_E2E] + _length(fp[T_E2E])
+            e2e = not equals_text(buf, fs[T_E2E], end, _NOT_PROVIDED, scratch)
+        if e2e:
+            heap_fill[E2E] = put_text(buf, fs[T_E2E], fp[T_E2E], heap, E2E, heap_fill[E2E])
+        if not _blank(buf, fs[T_ACCT_REF], fp[T_ACCT_REF]):
+            start, packed = fs[T_ACCT_REF], fp[T_ACCT_REF]
+        elif entry_ref >= 0:
+            start, packed = es[entry_ref], ep[entry_ref]
+        elif e2e:
+            start, packed = fs[T_E2E], fp[T_E2E]
+        else:
+            start, packed = -1, 0
+        o = heap_fill[PAYMENT_ID]
+        heap_fill[PAYMENT_ID] = put_text(buf, start, packed, heap, PAYMENT_ID, o)
+        for f in (T_TXID, T_INSTR, T_UETR):
+            if not _blank(buf, fs[f], fp[f]):
+                heap_fill[TRACE] = put_text(buf, fs[f], fp[f], heap, TRACE, heap_fill[TRACE])
+                break
+        for f in (T_DBTR, T_ULTMT):
+            if not _blank(buf, fs[f], fp[f]):
+                heap_fill[PAYER] = put_text(buf, fs[f], fp[f], heap, PAYER, heap_fill[PAYER])
+                break
+        heap_fill[ACCOUNT] = put_text(
+            buf, fs[T_ACCOUNT], fp[T_ACCOUNT], heap, ACCOUNT, heap_fill[ACCOUNT]
+        )
+        heap_fill[CHECK] = put_text(buf, fs[T_CHQ], fp[T_CHQ], heap, CHECK, heap_fill[CHECK])
+        status = _tx_details(
+            buf,
+            ev,
+            tx_start,
+            q,
+            tx_ccy,
+            node_record,
+            node_field,
+            exponents,
+            heap,
+            heap_fill,
+            line_offs,
+            lines,
+            state,
+            fields,
+        )
+        if status != ROWS_OK:
+            return status
+        # Reference text: the Ustrd lines (above), else AddtlTxInf, else AddtlNtryInf.
+        if heap_fill[REFERENCE] == pay_offs[REFERENCE, r]:
+            start, packed = fs[T_INFO], fp[T_INFO]
+            if _blank(buf, start, packed):
+                start, packed = es[E_INFO], ep[E_INFO]
+            heap_fill[REFERENCE] = put_text(
+                buf, start, packed, heap, REFERENCE, heap_fill[REFERENCE]
+            )
+        _end_row(state, heap_fill, pay_offs, rows)
+    if not single and comparable and credited != entry_amount:
+        return BATCH_SUM
+    return ROWS_OK
+
+
+@nb.njit(cache=True)
+def _tx_details(
+    buf,
+    ev,
     a,
     b,
     ccy,
     node_record,
     node_field,
     exponents,
-    xs,
-    xp,
-    numbers,
-    inv_s,
-    inv_e,
-    why_s,
-    why_e,
-    line_amount,
-    line_valid,
+    heap,
+    heap_fill,
+    line_offs,
     lines,
+    state,
+    fields,
 ):
-    """Append the remittance lines of the Strd blocks among events [a, b) (``_structured``)."""
-    n_numbers = 0
+    """The Ustrd text (joined by spaces) and the Strd lines of one transaction, events [a, b)."""
+    xs, xp = fields[4], fields[5]
     strd_start = a
+    part_start = a
     discount = 0
     has_discount = False
     adjustment = 0
     has_adjustment = False
     reason = -1
-    reason_end = -1
-    part_start = a
+    reason_packed = 0
+    separator = False
     for k in range(a, b):
-        code = events[k, 0]
+        code = ev[k, 0]
         node = code >> 2
         kind = code & 3
         rec = node_record[node]
-        if rec == STRD:
+        if rec == TX:
+            if kind == EV_TEXT and node_field[node] == T_USTRD:
+                o = heap_fill[REFERENCE]
+                if separator:  # a blank line is not kept, nor its separator
+                    heap[REFERENCE, o] = 32
+                    o += 1
+                text = o
+                e = put_text(buf, ev[k, 1], ev[k, 2], heap, REFERENCE, text)
+                if e > text:
+                    heap_fill[REFERENCE] = e
+                    separator = True
+        elif rec == STRD:
             if kind == EV_START:
                 strd_start = k
-                n_numbers = 0
                 discount = 0
                 has_discount = False
                 adjustment = 0
                 has_adjustment = False
                 reason = -1
-                reason_end = -1
-            elif kind == EV_TEXT and node_field[node] == R_NB:
-                start = events[k, 1]
-                if not _blank(buf, start, events[k, 2]):
-                    numbers[n_numbers] = k
-                    n_numbers += 1
+                reason_packed = 0
             elif kind == EV_END:
-                _collect(events, strd_start, k, STRD, node_record, node_field, xs, xp)
-                amounts = np.zeros(4, np.int64)
-                valid = np.zeros(4, np.bool_)
-                credit_note = 0
-                has_credit_note = False
-                for slot, f in ((PAID, R_PAID), (INVOICE, R_DUE), (-1, R_CNOTE)):
-                    if xs[f] < 0:
-                        continue
-                    value, doc_ccy = _amount(buf, xs[f], xp[f], exponents)
-                    if doc_ccy < 0:
-                        return lines, BAD_AMOUNT
-                    if doc_ccy != ccy:
-                        continue  # the reader leaves out amounts in another currency
-                    if slot < 0:
-                        credit_note, has_credit_note = value, True
-                    else:
-                        amounts[slot] = value
-                        valid[slot] = True
-                if not valid[PAID] and has_credit_note:
-                    amounts[PAID] = -credit_note  # a credit note is paid as a negative amount
-                    valid[PAID] = True
-                if has_discount:
-                    amounts[DISCOUNT] = discount
-                    valid[DISCOUNT] = True
-                if has_adjustment:
-                    amounts[ADJUSTMENT] = adjustment
-                    valid[ADJUSTMENT] = True
-                has_cref = xs[R_CREF] >= 0 and not _blank(buf, xs[R_CREF], xp[R_CREF])
-                if n_numbers == 0 and not has_cref and not valid.any():
-                    continue  # neither reference nor amount: no line
-                n_refs = max(n_numbers, 1) + (1 if n_numbers > 0 and has_cref else 0)
-                for i in range(n_refs):
-                    line = lines + i
-                    if i < n_numbers:
-                        start = events[numbers[i], 1]
-                        inv_s[line] = start
-                        inv_e[line] = start + _length(events[numbers[i], 2])
-                    elif has_cref:
-                        inv_s[line] = xs[R_CREF]
-                        inv_e[line] = xs[R_CREF] + _length(xp[R_CREF])
-                    if i == 0:
-                        for j in range(4):
-                            line_amount[line, j] = amounts[j]
-                            line_valid[line, j] = valid[j]
-                        why_s[line] = reason
-                        why_e[line] = reason_end
-                lines += n_refs
+                status = _strd_end(
+                    buf,
+                    ev,
+                    strd_start,
+                    k,
+                    ccy,
+                    node_record,
+                    node_field,
+                    exponents,
+                    heap,
+                    heap_fill,
+                    line_offs,
+                    lines,
+                    state,
+                    xs,
+                    xp,
+                    discount,
+                    has_discount,
+                    adjustment,
+                    has_adjustment,
+                    reason,
+                    reason_packed,
+                )
+                if status != ROWS_OK:
+                    return status
         elif rec == DISC:
             if kind == EV_START:
                 part_start = k
             elif kind == EV_END:
-                _collect(events, part_start, k, DISC, node_record, node_field, xs, xp)
+                _collect(ev, part_start, k, DISC, node_record, node_field, xs, xp)
                 f = X_AMT if xs[X_AMT] >= 0 else X_OWN
                 value, doc_ccy = _amount(buf, xs[f], xp[f], exponents)
                 if doc_ccy < 0:
-                    return lines, BAD_AMOUNT
+                    return BAD_AMOUNT
                 if doc_ccy == ccy:
                     discount += value
                     has_discount = True
                     if discount > _LIMIT:
-                        return lines, OVERFLOW
+                        return OVERFLOW
         elif rec == ADJ:
             if kind == EV_START:
                 part_start = k
             elif kind == EV_END:
-                _collect(events, part_start, k, ADJ, node_record, node_field, xs, xp)
+                _collect(ev, part_start, k, ADJ, node_record, node_field, xs, xp)
                 if reason < 0 and not _blank(buf, xs[A_REASON], xp[A_REASON]):
                     reason = xs[A_REASON]
-                    reason_end = reason + _length(xp[A_REASON])
+                    reason_packed = xp[A_REASON]
                 sign = 1
                 if xs[A_CDI] >= 0:
                     is_debit = _word(buf, xs[A_CDI], xp[A_CDI], _DBIT)
                     if is_debit < 0:
-                        return lines, BAD_CODE
+                        return BAD_CODE
                     if is_debit == 1:
                         sign = -1
                 if xs[A_AMT] >= 0:
                     value, doc_ccy = _amount(buf, xs[A_AMT], xp[A_AMT], exponents)
                     if doc_ccy < 0:
-                        return lines, BAD_AMOUNT
+                        return BAD_AMOUNT
                     if doc_ccy == ccy:
                         adjustment += sign * value
                         has_adjustment = True
                         if adjustment > _LIMIT or adjustment < -_LIMIT:
-                            return lines, OVERFLOW
-    return lines, ROWS_OK
+                            return OVERFLOW
+    return ROWS_OK
+
+
+@nb.njit(cache=True)
+def _strd_end(
+    buf,
+    ev,
+    a,
+    b,
+    ccy,
+    node_record,
+    node_field,
+    exponents,
+    heap,
+    heap_fill,
+    line_offs,
+    lines,
+    state,
+    xs,
+    xp,
+    discount,
+    has_discount,
+    adjustment,
+    has_adjustment,
+    reason,
+    reason_packed,
+):
+    """The lines of one Strd block, events [a, b) (``_structured``)."""
+    _collect(ev, a, b, STRD, node_record, node_field, xs, xp)
+    paid = 0
+    invoice = 0
+    credit_note = 0
+    has_paid = False
+    has_invoice = False
+    has_credit_note = False
+    for f in (R_PAID, R_DUE, R_CNOTE):
+        if xs[f] < 0:
+            continue
+        value, doc_ccy = _amount(buf, xs[f], xp[f], exponents)
+        if doc_ccy < 0:
+            return BAD_AMOUNT
+        if doc_ccy != ccy:
+            continue  # the reader leaves out amounts in another currency
+        if f == R_PAID:
+            paid, has_paid = value, True
+        elif f == R_DUE:
+            invoice, has_invoice = value, True
+        else:
+            credit_note, has_credit_note = value, True
+    if not has_paid and has_credit_note:
+        paid, has_paid = -credit_note, True  # a credit note is paid as a negative amount
+    numbers = 0
+    for k in range(a, b):
+        code = ev[k, 0]
+        node = code >> 2
+        if (
+            code & 3 == EV_TEXT
+            and node_record[node] == STRD
+            and node_field[node] == R_NB
+            and not _blank(buf, ev[k, 1], ev[k, 2])
+        ):
+            numbers += 1
+    has_cref = not _blank(buf, xs[R_CREF], xp[R_CREF])
+    amounts = has_paid or has_invoice or has_discount or has_adjustment
+    if numbers == 0 and not has_cref and not amounts:
+        return ROWS_OK  # neither reference nor amount: no line
+    # Only the first line carries the amounts and the reason: the reason goes in
+    # the heap before any line is closed, so that the first line ends after it.
+    heap_fill[REASON] = put_text(buf, reason, reason_packed, heap, REASON, heap_fill[REASON])
+    first = state[LINES]
+    line = first
+    for k in range(a, b):  # one line per invoice number, in order
+        code = ev[k, 0]
+        node = code >> 2
+        if code & 3 == EV_TEXT and node_record[node] == STRD and node_field[node] == R_NB:
+            o = heap_fill[INVOICE]
+            e = put_text(buf, ev[k, 1], ev[k, 2], heap, INVOICE, o)
+            if e > o:
+                heap_fill[INVOICE] = e
+                line = _end_line(heap_fill, line_offs, lines, line)
+    if numbers == 0 or has_cref:  # the creditor reference, or a line with no reference
+        if has_cref:
+            heap_fill[INVOICE] = put_text(
+                buf, xs[R_CREF], xp[R_CREF], heap, INVOICE, heap_fill[INVOICE]
+            )
+        line = _end_line(heap_fill, line_offs, lines, line)
+    lines[first, PAID] = paid
+    lines[first, INVOICE_AMOUNT] = invoice
+    lines[first, DISCOUNT] = discount
+    lines[first, ADJUSTMENT] = adjustment
+    lines[first, 4 + PAID] = has_paid
+    lines[first, 4 + INVOICE_AMOUNT] = has_invoice
+    lines[first, 4 + DISCOUNT] = has_discount
+    lines[first, 4 + ADJUSTMENT] = has_adjustment
+    state[LINES] = line
+    return ROWS_OK
+
+
+@nb.njit(cache=True)
+def _end_line(heap_fill, line_offs, lines, line):
+    """Close line ``line`` with no amounts (the caller fills the first line's)."""
+    line_offs[0, line + 1] = heap_fill[INVOICE]
+    line_offs[1, line + 1] = heap_fill[REASON]
+    lines[line, :] = 0
+    return line + 1
+
+
+@nb.njit(cache=True)
+def statement_end(buf, ss, sp, exponents, state):
+    """Check the TxsSummry of the statement that ends (``_check_summary``); return a status.
+
+    ``ss``/``sp`` hold the statement's TEXT fields read before its first entry.
+    TtlNtries, TtlCdtNtries and TtlDbtNtries are checked against all, credit
+    and debit entries: the count when it is digits, the sum when the statement
+    has one currency.
+    """
+    for block in range(3):
+        f = S_TTL_NB + 2 * block
+        if ss[f] >= 0:
+            if (sp[f] >> 48) & (F_REF | F_HIGH):
+                return SUMMARY
+            s = ss[f]
+            e = s + _length(sp[f])
+            while s < e and (buf[s] == 32 or buf[s] == 9 or buf[s] == 10 or buf[s] == 13):
+                s += 1
+            while e > s and (
+                buf[e - 1] == 32 or buf[e - 1] == 9 or buf[e - 1] == 10 or buf[e - 1] == 13
+            ):
+                e -= 1
+            digits = e > s
+            for q in range(s, e):
+                if buf[q] < 48 or buf[q] > 57:
+                    digits = False
+            if digits:
+                if e - s > 18:
+                    return SUMMARY
+                number = 0
+                for q in range(s, e):
+                    number = number * 10 + (buf[q] - 48)
+                if number != state[N_ALL + block]:
+                    return SUMMARY
+        f += 1
+        if ss[f] >= 0 and state[STMT_CCYS] == 1:
+            if (sp[f] >> 48) & (F_REF | F_HIGH):
+                return SUMMARY
+            if _blank(buf, ss[f], sp[f]):
+                continue
+            total = parse_minor(buf, ss[f], ss[f] + _length(sp[f]), exponents[state[STMT_CCY]])
+            if total == NO_AMOUNT or total != state[SUM_ALL + block]:
+                return SUMMARY
+    return ROWS_OK
+
+
+def skipped_counts(state: np.ndarray) -> dict[str, int]:
+    """The skipped counts of a final state, keyed in the order the reader met them."""
+    met = sorted(
+        (int(state[FIRST_SEEN + i]), kind)
+        for i, kind in enumerate(SKIP_KINDS)
+        if state[SKIPPED + i]
+    )
+    return {kind: int(state[SKIPPED + SKIP_KINDS.index(kind)]) for _, kind in met}
+
+
+@nb.njit(cache=True)
+def _grow_rows(a, need):
+    """``a`` with at least ``need`` rows (first axis), doubling."""
+    if need <= a.shape[0]:
+        return a
+    bigger = np.empty((max(need, 2 * a.shape[0]), a.shape[1]), a.dtype)
+    bigger[: a.shape[0]] = a
+    return bigger
+
+
+@nb.njit(cache=True)
+def _grow_cols(a, need, used):
+    """``a`` with at least ``need`` columns (second axis), keeping the first ``used``."""
+    if need <= a.shape[1]:
+        return a
+    bigger = np.empty((a.shape[0], max(need, 2 * a.shape[1])), a.dtype)
+    bigger[:, :used] = a[:, :used]
+    return bigger
+
+
+@nb.njit(cache=True)
+def _grow_heap(heap, fill, need):
+    """``heap`` with room for ``need`` more bytes in every column."""
+    top = 0
+    for c in range(fill.shape[0]):
+        top = max(top, fill[c])
+    if top + need <= heap.shape[1]:
+        return heap
+    bigger = np.empty((heap.shape[0], max(top + need, 2 * heap.shape[1])), np.uint8)
+    for c in range(fill.shape[0]):
+        bigger[c, : fill[c]] = heap[c, : fill[c]]
+    return bigger
+
+
+@nb.njit(cache=True)
+def walk(
+    buf,
+    ev,
+    count,
+    node_record,
+    node_field,
+    exponents,
+    heap,
+    heap_fill,
+    pay_offs,
+    line_offs,
+    rows,
+    lines,
+    statements,
+    state,
+    ss,
+    sp,
+    fields,
+    scratch,
+):
+    """Apply the reader's rules to the events ``ev[:count]`` of a chunk, in order.
+
+    Entries go whole to :func:`entry_rows`; an entry whose end is not in this
+    chunk is left (with everything after it) for the next. Statement and
+    group header events are taken as they come. On a rule the reader would
+    not pass, ``state[STATUS]`` says which and the walk stops.
+
+    Returns:
+        (events consumed, then the output arrays, grown where needed).
+    """
+    k = 0
+    while k < count:
+        code = ev[k, 0]
+        node = code >> 2
+        kind = code & 3
+        rec = node_record[node]
+        if rec == ENTRY and kind == EV_START:
+            # Find its end, and what it can add at most: rows, lines, bytes.
+            end = -1
+            n_tx = 0
+            n_lines = 0
+            n_ustrd = 0
+            text = 0
+            entry_text = 0
+            for q in range(k + 1, count):
+                qcode = ev[q, 0]
+                qnode = qcode >> 2
+                qrec = node_record[qnode]
+                qkind = qcode & 3
+                if qkind == EV_TEXT:
+                    length = ev[q, 2] & 0xFFFFFFFF
+                    text += length + 1
+                    if qrec == ENTRY:
+                        entry_text += length
+                    elif qrec == STRD:
+                        n_lines += 1
+                    elif qrec == TX and node_field[qnode] == T_USTRD:
+                        n_ustrd += 1
+                elif qkind == EV_END:
+                    if qrec == ENTRY:
+                        end = q
+                        break
+                    if qrec == TX:
+                        n_tx += 1
+                    elif qrec == STRD:
+                        n_lines += 1
+            if end < 0:
+                break  # the entry goes on in the next chunk
+            need = state[ROWS] + n_tx + 2
+            if need > rows.shape[0]:
+                rows = _grow_rows(rows, need)
+                pay_offs = _grow_cols(pay_offs, rows.shape[0] + 1, state[ROWS] + 1)
+            need = state[LINES] + n_lines + 2
+            if need > lines.shape[0]:
+                lines = _grow_rows(lines, need)
+                line_offs = _grow_cols(line_offs, lines.shape[0] + 1, state[LINES] + 1)
+            heap = _grow_heap(heap, heap_fill, text + (n_tx + 1) * (entry_text + 1) + n_ustrd)
+            status = entry_rows(
+                buf,
+                ev,
+                k,
+                end + 1,
+                node_record,
+                node_field,
+                exponents,
+                heap,
+                heap_fill,
+                pay_offs,
+                line_offs,
+                rows,
+                lines,
+                state,
+                fields,
+                scratch,
+            )
+            if status != ROWS_OK:
+                state[STATUS] = status
+                return k, heap, pay_offs, line_offs, rows, lines, statements
+            k = end + 1
+            continue
+        if rec == STMT:
+            if kind == EV_START:
+                state[STATEMENTS] += 1
+                state[ENTRIES] = 0
+                state[N_ALL : N_ALL + 3] = 0
+                state[SUM_ALL : SUM_ALL + 3] = 0
+                state[STMT_CCYS] = 0
+                ss[:] = -1
+                sp[:] = 0
+            elif kind == EV_TEXT:
+                if state[ENTRIES] == 0:  # the reader reads a statement at its first entry
+                    ss[node_field[node]] = ev[k, 1]
+                    sp[node_field[node]] = ev[k, 2]
+            else:
+                status = statement_end(buf, ss, sp, exponents, state)
+                if status != ROWS_OK:
+                    state[STATUS] = status
+                    return k, heap, pay_offs, line_offs, rows, lines, statements
+                s = state[STATEMENTS] - 1
+                statements = _grow_rows(statements, s + 1)
+                for f in range(3):
+                    statements[s, 2 * f] = ss[f]
+                    statements[s, 2 * f + 1] = sp[f]
+        elif rec == DOC:
+            if kind == EV_START and node_field[node] == D_GRPHDR:
+                state[GRPHDR] = 1
+            elif kind == EV_TEXT:  # MsgId
+                state[MSGID] = ev[k, 1]
+                state[MSGID_PACKED] = ev[k, 2]
+        k += 1
+    return k, heap, pay_offs, line_offs, rows, lines, statements
 
 
 @dataclass
-class Rows:
-    """The payment rows :func:`build_rows` found, as numpy arrays (see its Returns)."""
+class Out:
+    """The rows read so far, and the running state; filled chunk by chunk by :func:`walk`.
 
-    status: int
-    amount: np.ndarray
-    currency: np.ndarray
-    value_date: np.ndarray
-    booking_date: np.ndarray
-    position: np.ndarray
-    span_start: np.ndarray
-    span_end: np.ndarray
-    ref_ptr: np.ndarray
-    ref_start: np.ndarray
-    ref_end: np.ndarray
-    line_ptr: np.ndarray
-    invoice_start: np.ndarray
-    invoice_end: np.ndarray
-    reason_start: np.ndarray
-    reason_end: np.ndarray
-    line_amount: np.ndarray
-    line_valid: np.ndarray
-    statement_start: np.ndarray
-    statement_end: np.ndarray
-    msgid: np.ndarray
-    skipped: dict[str, int]
+    Attributes:
+        heap: uint8 [N_STRINGS, *]: each string column's bytes, up to ``heap_fill``.
+        pay_offs: int64 [N_PAYMENT_STRINGS, rows + 1]: string offsets by payment.
+        line_offs: int64 [2, lines + 1]: invoice_ref and adjustment_reason offsets by line.
+        row_numbers: int64 [rows, 8]: AMOUNT ... LINES_END.
+        line_numbers: int64 [lines, 8]: four amounts, then whether each is there.
+        statements: int64 [statements, 6]: start and packed of Id, IBAN and Othr/Id.
+        state: int64 [N_STATE]: see the constants.
+    """
+
+    heap: np.ndarray
+    heap_fill: np.ndarray
+    pay_offs: np.ndarray
+    line_offs: np.ndarray
+    row_numbers: np.ndarray
+    line_numbers: np.ndarray
+    statements: np.ndarray
+    state: np.ndarray
+    ss: np.ndarray
+    sp: np.ndarray
+    fields: np.ndarray
+    scratch: np.ndarray
+
+    @classmethod
+    def for_size(cls, size: int) -> Out:
+        """Empty outputs, sized for a file of ``size`` bytes (they grow as needed)."""
+        rows = max(64, size // 2048)
+        state = np.zeros(N_STATE, np.int64)
+        state[FIRST_SEEN : FIRST_SEEN + 4] = -1
+        state[MSGID] = -1
+        return cls(
+            heap=np.empty((N_STRINGS, max(4096, size // 64)), np.uint8),
+            heap_fill=np.zeros(N_STRINGS, np.int64),
+            pay_offs=np.zeros((N_PAYMENT_STRINGS, rows + 1), np.int64),
+            line_offs=np.zeros((2, rows + 1), np.int64),
+            row_numbers=np.empty((rows, 8), np.int64),
+            line_numbers=np.empty((rows, 8), np.int64),
+            statements=np.full((16, 6), -1, np.int64),
+            state=state,
+            ss=np.full(N_FIELDS, -1, np.int64),
+            sp=np.zeros(N_FIELDS, np.int64),
+            fields=np.empty((6, N_FIELDS), np.int64),
+            scratch=np.empty(64, np.uint8),
+        )
+
+    def walk(self, buf, ev, count, kernel, node_record, node_field, exponents) -> int:
+        """Run ``kernel`` (:func:`walk`) on a chunk's events; return how many it consumed."""
+        done, *arrays = kernel(
+            buf,
+            ev,
+            count,
+            node_record,
+            node_field,
+            exponents,
+            self.heap,
+            self.heap_fill,
+            self.pay_offs,
+            self.line_offs,
+            self.row_numbers,
+            self.line_numbers,
+            self.statements,
+            self.state,
+            self.ss,
+            self.sp,
+            self.fields,
+            self.scratch,
+        )
+        (
+            self.heap,
+            self.pay_offs,
+            self.line_offs,
+            self.row_numbers,
+            self.line_numbers,
+            self.statements,
+        ) = arrays
+        return done
 
     @property
-    def ok(self) -> bool:
-        return self.status == ROWS_OK
+    def status(self) -> int:
+        return int(self.state[STATUS])
 
+    @property
+    def rows(self) -> int:
+        return int(self.state[ROWS])
 
-def rows_from_events(
-    buf: np.ndarray, events: np.ndarray, node_record: np.ndarray, node_field: np.ndarray,
-    exponents: np.ndarray,
-) -> Rows:  # fmt: skip
-    """Run :func:`build_rows` and name its results."""
-    out = build_rows(buf, events, node_record, node_field, exponents)
-    status = int(out[0])
-    counts, first = out[-2], out[-1]
-    order = sorted((int(first[i]), SKIP_KINDS[i]) for i in range(4) if counts[i])
-    skipped = {name: int(counts[SKIP_KINDS.index(name)]) for _, name in order}
-    return Rows(status, *out[2:-2], skipped=skipped)
+    @property
+    def lines(self) -> int:
+        return int(self.state[LINES])
+
+    @property
+    def grphdr(self) -> bool:
+        return bool(self.state[GRPHDR])
+
+    @property
+    def n_statements(self) -> int:
+        return int(self.state[STATEMENTS])
