@@ -55,7 +55,6 @@ from cashmatch.loaders.camt_paths import (
     F_REF,
     N_FIELDS,
     R_CNOTE,
-    R_CREF,
     R_DUE,
     R_NB,
     R_PAID,
@@ -84,7 +83,6 @@ from cashmatch.loaders.camt_paths import (
 from cashmatch.loaders.camt_values import (
     NO_AMOUNT,
     NO_DATE,
-    equals_text,
     is_blank,
     parse_date,
     parse_minor,
@@ -283,6 +281,7 @@ def entry_rows(
     ev,
     a,
     b,
+    n_txs,
     node_record,
     node_field,
     exponents,
@@ -294,22 +293,17 @@ def entry_rows(
     lines,
     state,
     fields,
-    scratch,
 ):
     """Apply the reader's ``_entry`` to the events [a, b) of one ``Ntry``; return a status.
 
-    The output arrays must have room for the entry's rows, lines and strings
-    (the scanner makes it before the call). ``fields`` (int64 [6, N_FIELDS]) and
-    ``scratch`` (uint8) are work space.
+    The caller has found the entry's ``n_txs`` transactions and its own fields
+    (``fields[0]`` starts and ``fields[1]`` packed, by E_* field), and made
+    room in the outputs for its rows, lines and strings. The other rows of
+    ``fields`` (int64 [6, N_FIELDS]) are work space.
     """
     es, ep, fs, fp = fields[0], fields[1], fields[2], fields[3]
     state[ENTRIES] += 1
     state[N_ALL] += 1
-    _collect(ev, a, b, ENTRY, node_record, node_field, es, ep)
-    n_txs = 0
-    for q in range(a, b):
-        if ev[q, 0] & 3 == EV_START and node_record[ev[q, 0] >> 2] == TX:
-            n_txs += 1
     if es[E_AMT] < 0:
         return MISSING_AMOUNT
     entry_amount, entry_ccy = _amount(buf, es[E_AMT], ep[E_AMT], exponents)
@@ -400,13 +394,21 @@ def entry_rows(
     tx_start = 0
     for q in range(a, b):
         code = ev[q, 0]
-        if node_record[code >> 2] != TX or code & 3 == EV_TEXT:
+        node = code >> 2
+        if node_record[node] != TX:
             continue
-        if code & 3 == EV_START:
+        kind = code & 3
+        if kind == EV_TEXT:
+            f = node_field[node]
+            fs[f] = ev[q, 1]
+            fp[f] = ev[q, 2]
+            continue
+        if kind == EV_START:
             tx_start = q
+            fs[:] = -1
+            fp[:] = 0
             continue
         number += 1
-        _collect(ev, tx_start, q, TX, node_record, node_field, fs, fp)
         if fs[T_CDI] >= 0:
             is_debit = _word(buf, fs[T_CDI], fp[T_CDI], _DBIT)
             if is_debit < 0:
@@ -442,12 +444,16 @@ def entry_rows(
         rows[r, TX_NO] = number
         # End-to-end id unless NOTPROVIDED; the payment id is the tx ref, else the
         # entry ref, else that end-to-end id.
-        e2e = not _blank(buf, fs[T_E2E], fp[T_E2E])
+        o = heap_fill[E2E]
+        e = put_text(buf, fs[T_E2E], fp[T_E2E], heap, E2E, o)
+        e2e = e > o
+        if e - o == _NOT_PROVIDED.shape[0]:
+            same = True
+            for k in range(e - o):
+                same = same and heap[E2E, o + k] == _NOT_PROVIDED[k]
+            e2e = not same
         if e2e:
-            end = fs[T_E2E] + _length(fp[T_E2E])
-            e2e = not equals_text(buf, fs[T_E2E], end, _NOT_PROVIDED, scratch)
-        if e2e:
-            heap_fill[E2E] = put_text(buf, fs[T_E2E], fp[T_E2E], heap, E2E, heap_fill[E2E])
+            heap_fill[E2E] = e
         if not _blank(buf, fs[T_ACCT_REF], fp[T_ACCT_REF]):
             start, packed = fs[T_ACCT_REF], fp[T_ACCT_REF]
         elif entry_ref >= 0:
@@ -519,10 +525,19 @@ def _tx_details(
     state,
     fields,
 ):
-    """The Ustrd text (joined by spaces) and the Strd lines of one transaction, events [a, b)."""
+    """The Ustrd text and the Strd lines (``_structured``) of one transaction, events [a, b).
+
+    One pass: Ustrd lines are joined by spaces as they come; each ``Nb`` closes
+    a line at once, and the end of a ``Strd`` adds the creditor reference line
+    (or a line without reference when there are amounts but no number) and
+    puts the amounts and the adjustment reason on the block's first line.
+    """
     xs, xp = fields[4], fields[5]
-    strd_start = a
     part_start = a
+    first = 0
+    numbers = 0
+    paid_s = due_s = note_s = cref_s = -1
+    paid_p = due_p = note_p = cref_p = 0
     discount = 0
     has_discount = False
     adjustment = 0
@@ -541,46 +556,75 @@ def _tx_details(
                 if separator:  # a blank line is not kept, nor its separator
                     heap[REFERENCE, o] = 32
                     o += 1
-                text = o
-                e = put_text(buf, ev[k, 1], ev[k, 2], heap, REFERENCE, text)
-                if e > text:
+                e = put_text(buf, ev[k, 1], ev[k, 2], heap, REFERENCE, o)
+                if e > o:
                     heap_fill[REFERENCE] = e
                     separator = True
         elif rec == STRD:
-            if kind == EV_START:
-                strd_start = k
+            if kind == EV_TEXT:
+                f = node_field[node]
+                if f == R_NB:
+                    o = heap_fill[INVOICE]
+                    e = put_text(buf, ev[k, 1], ev[k, 2], heap, INVOICE, o)
+                    if e > o:  # a blank number is no number
+                        heap_fill[INVOICE] = e
+                        _end_line(heap_fill, line_offs, lines, state)
+                        numbers += 1
+                elif f == R_PAID:
+                    paid_s, paid_p = ev[k, 1], ev[k, 2]
+                elif f == R_DUE:
+                    due_s, due_p = ev[k, 1], ev[k, 2]
+                elif f == R_CNOTE:
+                    note_s, note_p = ev[k, 1], ev[k, 2]
+                else:
+                    cref_s, cref_p = ev[k, 1], ev[k, 2]
+            elif kind == EV_START:
+                first = state[LINES]
+                numbers = 0
+                paid_s = due_s = note_s = cref_s = -1
                 discount = 0
                 has_discount = False
                 adjustment = 0
                 has_adjustment = False
                 reason = -1
-                reason_packed = 0
-            elif kind == EV_END:
-                status = _strd_end(
-                    buf,
-                    ev,
-                    strd_start,
-                    k,
-                    ccy,
-                    node_record,
-                    node_field,
-                    exponents,
-                    heap,
-                    heap_fill,
-                    line_offs,
-                    lines,
-                    state,
-                    xs,
-                    xp,
-                    discount,
-                    has_discount,
-                    adjustment,
-                    has_adjustment,
-                    reason,
-                    reason_packed,
-                )
-                if status != ROWS_OK:
-                    return status
+            else:
+                # RmtdAmt is paid, DuePyblAmt the invoice, a credit note is paid negative;
+                # amounts in another currency are left out (errors count all the same).
+                paid, ok = _doc_amount(buf, paid_s, paid_p, exponents, ccy)
+                if not ok:
+                    return BAD_AMOUNT
+                invoice, ok = _doc_amount(buf, due_s, due_p, exponents, ccy)
+                if not ok:
+                    return BAD_AMOUNT
+                note, ok = _doc_amount(buf, note_s, note_p, exponents, ccy)
+                if not ok:
+                    return BAD_AMOUNT
+                if paid == NO_AMOUNT and note != NO_AMOUNT:
+                    paid = -note
+                has_paid = paid != NO_AMOUNT
+                has_invoice = invoice != NO_AMOUNT
+                o = heap_fill[INVOICE]
+                e = put_text(buf, cref_s, cref_p, heap, INVOICE, o)
+                if e > o:  # the creditor reference: a line after the numbers
+                    heap_fill[INVOICE] = e
+                    _end_line(heap_fill, line_offs, lines, state)
+                elif numbers == 0 and (has_paid or has_invoice or has_discount or has_adjustment):
+                    _end_line(heap_fill, line_offs, lines, state)  # amounts, no reference
+                if state[LINES] == first:
+                    continue  # neither reference nor amount: no line
+                lines[first, PAID] = paid if has_paid else 0
+                lines[first, INVOICE_AMOUNT] = invoice if has_invoice else 0
+                lines[first, DISCOUNT] = discount
+                lines[first, ADJUSTMENT] = adjustment
+                lines[first, 4 + PAID] = has_paid
+                lines[first, 4 + INVOICE_AMOUNT] = has_invoice
+                lines[first, 4 + DISCOUNT] = has_discount
+                lines[first, 4 + ADJUSTMENT] = has_adjustment
+                # The reason belongs to the first line: the block's lines end after it.
+                end = put_text(buf, reason, reason_packed, heap, REASON, heap_fill[REASON])
+                heap_fill[REASON] = end
+                for line in range(first, state[LINES]):
+                    line_offs[1, line + 1] = end
         elif rec == DISC:
             if kind == EV_START:
                 part_start = k
@@ -623,107 +667,25 @@ def _tx_details(
 
 
 @nb.njit(cache=True)
-def _strd_end(
-    buf,
-    ev,
-    a,
-    b,
-    ccy,
-    node_record,
-    node_field,
-    exponents,
-    heap,
-    heap_fill,
-    line_offs,
-    lines,
-    state,
-    xs,
-    xp,
-    discount,
-    has_discount,
-    adjustment,
-    has_adjustment,
-    reason,
-    reason_packed,
-):
-    """The lines of one Strd block, events [a, b) (``_structured``)."""
-    _collect(ev, a, b, STRD, node_record, node_field, xs, xp)
-    paid = 0
-    invoice = 0
-    credit_note = 0
-    has_paid = False
-    has_invoice = False
-    has_credit_note = False
-    for f in (R_PAID, R_DUE, R_CNOTE):
-        if xs[f] < 0:
-            continue
-        value, doc_ccy = _amount(buf, xs[f], xp[f], exponents)
-        if doc_ccy < 0:
-            return BAD_AMOUNT
-        if doc_ccy != ccy:
-            continue  # the reader leaves out amounts in another currency
-        if f == R_PAID:
-            paid, has_paid = value, True
-        elif f == R_DUE:
-            invoice, has_invoice = value, True
-        else:
-            credit_note, has_credit_note = value, True
-    if not has_paid and has_credit_note:
-        paid, has_paid = -credit_note, True  # a credit note is paid as a negative amount
-    numbers = 0
-    for k in range(a, b):
-        code = ev[k, 0]
-        node = code >> 2
-        if (
-            code & 3 == EV_TEXT
-            and node_record[node] == STRD
-            and node_field[node] == R_NB
-            and not _blank(buf, ev[k, 1], ev[k, 2])
-        ):
-            numbers += 1
-    has_cref = not _blank(buf, xs[R_CREF], xp[R_CREF])
-    amounts = has_paid or has_invoice or has_discount or has_adjustment
-    if numbers == 0 and not has_cref and not amounts:
-        return ROWS_OK  # neither reference nor amount: no line
-    # Only the first line carries the amounts and the reason: the reason goes in
-    # the heap before any line is closed, so that the first line ends after it.
-    heap_fill[REASON] = put_text(buf, reason, reason_packed, heap, REASON, heap_fill[REASON])
-    first = state[LINES]
-    line = first
-    for k in range(a, b):  # one line per invoice number, in order
-        code = ev[k, 0]
-        node = code >> 2
-        if code & 3 == EV_TEXT and node_record[node] == STRD and node_field[node] == R_NB:
-            o = heap_fill[INVOICE]
-            e = put_text(buf, ev[k, 1], ev[k, 2], heap, INVOICE, o)
-            if e > o:
-                heap_fill[INVOICE] = e
-                line = _end_line(heap_fill, line_offs, lines, line)
-    if numbers == 0 or has_cref:  # the creditor reference, or a line with no reference
-        if has_cref:
-            heap_fill[INVOICE] = put_text(
-                buf, xs[R_CREF], xp[R_CREF], heap, INVOICE, heap_fill[INVOICE]
-            )
-        line = _end_line(heap_fill, line_offs, lines, line)
-    lines[first, PAID] = paid
-    lines[first, INVOICE_AMOUNT] = invoice
-    lines[first, DISCOUNT] = discount
-    lines[first, ADJUSTMENT] = adjustment
-    lines[first, 4 + PAID] = has_paid
-    lines[first, 4 + INVOICE_AMOUNT] = has_invoice
-    lines[first, 4 + DISCOUNT] = has_discount
-    lines[first, 4 + ADJUSTMENT] = has_adjustment
-    state[LINES] = line
-    return ROWS_OK
+def _doc_amount(buf, start, packed, exponents, ccy):
+    """(value, ok) of a remittance amount: NO_AMOUNT when absent or in another currency;
+    not ok when the reader would reject it (it parses them all)."""
+    if start < 0:
+        return NO_AMOUNT, True
+    value, doc_ccy = _amount(buf, start, packed, exponents)
+    if doc_ccy < 0:
+        return NO_AMOUNT, False
+    return (value if doc_ccy == ccy else NO_AMOUNT), True
 
 
 @nb.njit(cache=True)
-def _end_line(heap_fill, line_offs, lines, line):
-    """Close line ``line`` with no amounts (the caller fills the first line's)."""
+def _end_line(heap_fill, line_offs, lines, state):
+    """Close line ``state[LINES]`` with no amounts (the block's end fills the first's)."""
+    line = state[LINES]
     line_offs[0, line + 1] = heap_fill[INVOICE]
     line_offs[1, line + 1] = heap_fill[REASON]
     lines[line, :] = 0
-    return line + 1
+    state[LINES] = line + 1
 
 
 @nb.njit(cache=True)
@@ -835,7 +797,6 @@ def walk(
     ss,
     sp,
     fields,
-    scratch,
 ):
     """Apply the reader's rules to the events ``ev[:count]`` of a chunk, in order.
 
@@ -855,12 +816,15 @@ def walk(
         rec = node_record[node]
         if rec == ENTRY and kind == EV_START:
             # Find its end, and what it can add at most: rows, lines, bytes.
+            # Its own fields go to fields[0] (start) and fields[1] (packed) meanwhile.
             end = -1
             n_tx = 0
             n_lines = 0
             n_ustrd = 0
             text = 0
             entry_text = 0
+            fields[0, :] = -1
+            fields[1, :] = 0
             for q in range(k + 1, count):
                 qcode = ev[q, 0]
                 qnode = qcode >> 2
@@ -871,6 +835,8 @@ def walk(
                     text += length + 1
                     if qrec == ENTRY:
                         entry_text += length
+                        fields[0, node_field[qnode]] = ev[q, 1]
+                        fields[1, node_field[qnode]] = ev[q, 2]
                     elif qrec == STRD:
                         n_lines += 1
                     elif qrec == TX and node_field[qnode] == T_USTRD:
@@ -899,6 +865,7 @@ def walk(
                 ev,
                 k,
                 end + 1,
+                n_tx,
                 node_record,
                 node_field,
                 exponents,
@@ -910,7 +877,6 @@ def walk(
                 lines,
                 state,
                 fields,
-                scratch,
             )
             if status != ROWS_OK:
                 state[STATUS] = status
@@ -975,7 +941,6 @@ class Out:
     ss: np.ndarray
     sp: np.ndarray
     fields: np.ndarray
-    scratch: np.ndarray
 
     @classmethod
     def for_size(cls, size: int) -> Out:
@@ -996,7 +961,6 @@ class Out:
             ss=np.full(N_FIELDS, -1, np.int64),
             sp=np.zeros(N_FIELDS, np.int64),
             fields=np.empty((6, N_FIELDS), np.int64),
-            scratch=np.empty(64, np.uint8),
         )
 
     def walk(self, buf, ev, count, kernel, node_record, node_field, exponents) -> int:
@@ -1019,7 +983,6 @@ class Out:
             self.ss,
             self.sp,
             self.fields,
-            self.scratch,
         )
         (
             self.heap,
