@@ -184,9 +184,16 @@ def load_camt(
     path = str(path)
     # The tree-free path reads plain files; whatever it does not take on (or
     # would have to reject) goes to the lxml reader, the reference for both.
+    # Lenient or not makes no difference to a file the fast path takes: it
+    # declines anything the reader would reject or report.
     fast = _load_fast(path, data, expect)
     if fast is not None:
         return fast
+    return _load_lxml(path, data, lenient, expect)
+
+
+def _load_lxml(path: str, data: bytes | None, lenient: bool, expect: str | None) -> LoadedFile:
+    """The file read by the lxml reader (the reference; it words every error)."""
     try:
         return _Reader(path, data, lenient, expect, None).run()
     except LoadError as error:

@@ -748,6 +748,11 @@ def read(buf: np.ndarray, start: int = 0) -> Scan:
         (True, True, 0)
     """
     t = TABLES
+    if nb.config.DISABLE_JIT:
+        # Interpreted, a uint8 scalar follows NumPy's rules (uint8 + Python int
+        # stays uint8 and overflows); compiled, numba widens it. Same results
+        # either way with int64 bytes (tests run the kernels both ways).
+        buf = buf.astype(np.int64)
     n = buf.shape[0]
     v = np.zeros(N_VARS, np.int64)
     v[V_POS] = start

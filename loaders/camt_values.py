@@ -231,8 +231,8 @@ def parse_minor(buf, start, end, exponent):
     Accepts optional whitespace, 1 to 18 digits, an optional ``.`` with digits,
     optional whitespace; digits past the currency's exponent must be zeros.
     Answers NO_AMOUNT also for valid amounts it leaves to the lxml reader: text
-    with entity references, and values of 10**18 minor units or more (where
-    int64 arithmetic would need care).
+    with entity references, and amounts written with more than 18 digits once
+    the currency's decimals are counted (int64 arithmetic would need care).
     """
     i = start
     while i < end and _is_ws(buf[i]):
