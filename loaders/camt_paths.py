@@ -286,7 +286,7 @@ PATHS = Node(
 )
 # The elements the reader finds wherever they are (iterparse on {*}Name): found
 # anywhere but on their path, the reader would act on them (or reject the file).
-SPECIAL = ("GrpHdr", "Stmt", "Ntfctn", "Ntry")
+SPECIAL = ("GrpHdr", "Stmt", "Ntfctn", "Ntry")  # 4 or 6 letters: the scanner relies on it
 
 
 class Tables:

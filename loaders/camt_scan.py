@@ -469,25 +469,27 @@ def scan_chunk(
                         break
                 if reason != OK:
                     break
-            # the name's id, if the paths use it
-            name = -1
-            slot = h & HASH_SLOTS
-            while True:
-                candidate = hash_table[slot]
-                if candidate < 0:
-                    break
-                a = name_off[candidate]
-                if name_off[candidate + 1] - a == qe - ls:
-                    same = True
-                    for k in range(qe - ls):
-                        if name_bytes[a + k] != buf[ls + k]:
-                            same = False
-                            break
-                    if same:
-                        name = candidate
-                        break
-                slot = (slot + 1) & HASH_SLOTS
+            # The name's id, if the paths use it. Below an element off the paths only
+            # the special names matter (4 or 6 letters): no lookup for the others.
             parent = st[S_NODE, depth - 1] if depth > 0 else 0
+            name = -1
+            if parent >= 0 or qe - ls == 4 or qe - ls == 6:
+                slot = h & HASH_SLOTS
+                while True:
+                    candidate = hash_table[slot]
+                    if candidate < 0:
+                        break
+                    a = name_off[candidate]
+                    if name_off[candidate + 1] - a == qe - ls:
+                        same = True
+                        for k in range(qe - ls):
+                            if name_bytes[a + k] != buf[ls + k]:
+                                same = False
+                                break
+                        if same:
+                            name = candidate
+                            break
+                    slot = (slot + 1) & HASH_SLOTS
             node = -1
             if parent >= 0 and name >= 0:
                 node = trans[parent, name]
