@@ -454,24 +454,28 @@ def entry_rows(
             e2e = not same
         if e2e:
             heap_fill[E2E] = e
-        if not _blank(buf, fs[T_ACCT_REF], fp[T_ACCT_REF]):
-            start, packed = fs[T_ACCT_REF], fp[T_ACCT_REF]
-        elif entry_ref >= 0:
-            start, packed = es[entry_ref], ep[entry_ref]
-        elif e2e:
-            start, packed = fs[T_E2E], fp[T_E2E]
-        else:
-            start, packed = -1, 0
+        # First non-blank text wins: written, and kept if not empty.
         o = heap_fill[PAYMENT_ID]
-        heap_fill[PAYMENT_ID] = put_text(buf, start, packed, heap, PAYMENT_ID, o)
-        for f in (T_TXID, T_INSTR, T_UETR):
-            if not _blank(buf, fs[f], fp[f]):
-                heap_fill[TRACE] = put_text(buf, fs[f], fp[f], heap, TRACE, heap_fill[TRACE])
-                break
-        for f in (T_DBTR, T_ULTMT):
-            if not _blank(buf, fs[f], fp[f]):
-                heap_fill[PAYER] = put_text(buf, fs[f], fp[f], heap, PAYER, heap_fill[PAYER])
-                break
+        e = put_text(buf, fs[T_ACCT_REF], fp[T_ACCT_REF], heap, PAYMENT_ID, o)
+        if e == o and entry_ref >= 0:
+            e = put_text(buf, es[entry_ref], ep[entry_ref], heap, PAYMENT_ID, o)
+        if e == o and e2e:
+            for k in range(heap_fill[E2E] - pay_offs[E2E, r]):
+                heap[PAYMENT_ID, o + k] = heap[E2E, pay_offs[E2E, r] + k]
+            e = o + heap_fill[E2E] - pay_offs[E2E, r]
+        heap_fill[PAYMENT_ID] = e
+        o = heap_fill[TRACE]
+        e = put_text(buf, fs[T_TXID], fp[T_TXID], heap, TRACE, o)
+        if e == o:
+            e = put_text(buf, fs[T_INSTR], fp[T_INSTR], heap, TRACE, o)
+        if e == o:
+            e = put_text(buf, fs[T_UETR], fp[T_UETR], heap, TRACE, o)
+        heap_fill[TRACE] = e
+        o = heap_fill[PAYER]
+        e = put_text(buf, fs[T_DBTR], fp[T_DBTR], heap, PAYER, o)
+        if e == o:
+            e = put_text(buf, fs[T_ULTMT], fp[T_ULTMT], heap, PAYER, o)
+        heap_fill[PAYER] = e
         heap_fill[ACCOUNT] = put_text(
             buf, fs[T_ACCOUNT], fp[T_ACCOUNT], heap, ACCOUNT, heap_fill[ACCOUNT]
         )
