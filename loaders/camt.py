@@ -7,9 +7,13 @@ entries that are not booked are counted in ``LoadedFile.skipped`` (one count
 per transaction, the unit a payment would have been): ``debit``, ``reversal``,
 ``return`` and ``not_booked``.
 
-The file is streamed (``iterparse`` on ``Ntry`` with processed elements
-dropped), so memory stays flat however long the statement is. Parsing is
-hardened in :mod:`cashmatch.loaders.xml_safety`.
+Two readers give the same result. The fast path (:mod:`cashmatch.loaders.camt_fast`:
+a numba scan of the raw bytes, no tree) takes plain, valid files; anything it
+does not take on, and every file with an error, goes to the lxml reader below,
+the reference, which words the errors with element paths and lines. That one
+streams (``iterparse`` on ``Ntry`` with processed elements dropped), so memory
+stays flat however long the statement is; parsing is hardened in
+:mod:`cashmatch.loaders.xml_safety`.
 
 Field mapping, by priority:
 

@@ -205,20 +205,6 @@ def is_blank(buf, start, end):
 
 
 @nb.njit(cache=True)
-def equals_text(buf, start, end, literal, scratch):
-    """Whether the stripped, decoded text of ``buf[start:end]`` is the bytes ``literal``."""
-    if end - start > scratch.shape[0]:
-        scratch = np.empty(end - start, np.uint8)
-    n = put_stripped(buf, start, end, scratch, 0)
-    same = n == literal.shape[0]
-    k = 0
-    while same and k < n:
-        same = scratch[k] == literal[k]
-        k += 1
-    return same
-
-
-@nb.njit(cache=True)
 def _is_ws(c):
     # Python's re \s with re.ASCII; \f and \v cannot occur in XML text.
     return c == 32 or c == 9 or c == 10 or c == 13
@@ -322,49 +308,3 @@ def parse_date(buf, start, end):
     if d > days:
         return NO_DATE
     return _days_from_civil(y, m, d)
-
-
-@nb.njit(cache=True)
-def gather_strings(buf, row_ptr, starts, ends):
-    """Build Arrow string buffers: row r joins its spans' stripped texts with single spaces.
-
-    Spans of row ``r`` are ``starts/ends[row_ptr[r]:row_ptr[r + 1]]``; a span
-    with a negative start is absent, a blank text is left out (as the reader
-    drops blank ``Ustrd`` lines). A row with no text left is null.
-
-    Returns:
-        (offsets int32 of n + 1, data uint8, valid bool of n); ``offsets[-1]``
-        is -1 when the column would pass 2 GiB (the caller gives up then).
-    """
-    n = row_ptr.shape[0] - 1
-    total = 0
-    for k in range(starts.shape[0]):
-        if starts[k] >= 0:
-            total += ends[k] - starts[k] + 1
-    # Decoding never makes text longer (the shortest reference, &lt;, is 4 bytes for 1).
-    data = np.empty(total, np.uint8)
-    offsets = np.empty(n + 1, np.int32)
-    valid = np.zeros(n, np.bool_)
-    o = 0
-    offsets[0] = 0
-    for r in range(n):
-        first = True
-        for k in range(row_ptr[r], row_ptr[r + 1]):
-            if starts[k] < 0:
-                continue
-            mark = o
-            if not first:
-                data[o] = 32
-                o += 1
-            e = put_stripped(buf, starts[k], ends[k], data, o)
-            if e == o:
-                o = mark  # blank: no separator either
-            else:
-                o = e
-                first = False
-        valid[r] = not first
-        if o > 2**31 - 1:
-            offsets[n] = -1
-            return offsets, data, valid
-        offsets[r + 1] = o
-    return offsets, data[:o], valid
