@@ -151,3 +151,10 @@ def test_utf8_check_is_strict_utf8_of_xml_characters(raw):
 def test_reference_len(text, length):
     raw = text.encode() + b"tail"
     assert _reference_len(as_buf(raw), 0, len(raw)) == length
+
+
+def test_special_names_are_four_or_six_letters():
+    """The scanner skips the name lookup below unread elements for other lengths."""
+    from cashmatch.loaders.camt_paths import SPECIAL
+
+    assert all(len(name) in (4, 6) for name in SPECIAL)
