@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -192,10 +193,26 @@ def load_camt(
     # would have to reject) goes to the lxml reader, the reference for both.
     # Lenient or not makes no difference to a file the fast path takes: it
     # declines anything the reader would reject or report.
-    fast = _load_fast(path, data, expect)
-    if fast is not None:
-        return fast
+    if _size(path, data) >= FAST_PATH_MIN_BYTES:
+        fast = _load_fast(path, data, expect)
+        if fast is not None:
+            return fast
     return _load_lxml(path, data, lenient, expect)
+
+
+# The scan's kernels load from numba's disk cache in about half a second (and
+# compile for about a minute the first time on a machine); the lxml reader
+# takes about a second for 8 MB. Smaller files go straight to the reader.
+FAST_PATH_MIN_BYTES = 8 << 20
+
+
+def _size(path: str, data: bytes | None) -> int:
+    if data is not None:
+        return len(data)
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0  # the reader words the error
 
 
 def _load_lxml(path: str, data: bytes | None, lenient: bool, expect: str | None) -> LoadedFile:

@@ -95,6 +95,23 @@ def test_samples_read_from_a_file(samples_dir):
     assert_same(fast, camt._load_lxml(str(path), None, False, None))
 
 
+def test_load_camt_takes_the_fast_path_from_its_size_on(samples_dir, monkeypatch):
+    path = str(samples_dir / SAMPLES_TAKEN[2])
+    calls = []
+    real = camt._load_fast
+
+    def spy(*args):
+        calls.append(args[0])
+        return real(*args)
+
+    monkeypatch.setattr(camt, "_load_fast", spy)
+    small = camt.load_camt(path)
+    assert calls == [], "a small file goes straight to the lxml reader"
+    monkeypatch.setattr(camt, "FAST_PATH_MIN_BYTES", 0)
+    assert_same(camt.load_camt(path), small)
+    assert calls == [path]
+
+
 @pytest.mark.parametrize(("seed", "batch_size"), [(1, 1), (2, 3), (3, 7), (4, 1)])
 def test_bench_statements(seed, batch_size):
     buffer = io.BytesIO()
