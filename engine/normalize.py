@@ -7,6 +7,7 @@ same key however the payer mangled separators, prefixes, zeros or letters.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -163,6 +164,9 @@ ABBREVIATIONS = {
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 
 
+# The same names come back with every batch and every index rebuild (a
+# customer's payments, the master's names): each is normalised once.
+@functools.lru_cache(maxsize=1 << 18)
 def normalize_name(name: str | None, abbreviate: bool = True) -> str:
     """Normalise a company name the way a bank statement would print it, minus the noise.
 

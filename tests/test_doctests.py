@@ -11,6 +11,7 @@ MODULES = [
     "cashmatch.engine.api",
     "cashmatch.engine.assignment",
     "cashmatch.engine.customers",
+    "cashmatch.engine.hashing",
     "cashmatch.engine.index",
     "cashmatch.engine.money",
     "cashmatch.engine.normalize",
