@@ -20,6 +20,7 @@ from cashmatch.engine.decide import (
     Hypothesis,
     PaymentFacts,
     obvious_matches,
+    short_quote_matches,
 )
 from cashmatch.engine.hashing import PARALLEL_MIN_ITEMS
 from cashmatch.engine.index import (
@@ -126,8 +127,8 @@ def match_payments(
         progress: called as ``progress(done, total)`` while payments are decided.
         fast_path: decide the payments that need no search with array
             operations (:mod:`~cashmatch.engine.settled`: one quoted invoice
-            paid exactly, or an amount that names one invoice or none); off
-            only to check that it changes nothing.
+            paid exactly or short, or an amount that names one invoice or
+            none); off only to check that it changes nothing.
 
     Returns:
         A :class:`MatchResult` whose ``matches`` hold every payment at least once.
@@ -227,6 +228,32 @@ def match_payments(
                 slack,
                 MAX_REFS_WEIGHED,
             ),
+            amount,
+        )
+    if fast_path:
+        short_payments, short_rows, short_relation = short_quote_matches(
+            index,
+            settled.row == NOT_SETTLED,
+            amount,
+            currency,
+            value_date,
+            ident.family,
+            ident.method,
+            fee_max,
+            hits.payment,
+            hits.invoice,
+            hits.quality,
+            has_remittance,
+        )
+        settled.settle_short(
+            index,
+            short_payments,
+            short_rows,
+            short_relation,
+            amount,
+            value_date,
+            ident.family,
+            ident.method,
         )
     if fast_path:
         usable = (index.currency[hits.invoice] == currency[hits.payment]) & (
@@ -335,7 +362,7 @@ def _resolve_claims(
     ).astype(np.int64)
     claim_row = np.concatenate([settled.row[fast], [r for h in tops for r in h.rows]])
     claim_row = claim_row.astype(np.int64)
-    claim_amount = np.concatenate([amount[fast], [a for h in tops for a in h.applied]])
+    claim_amount = np.concatenate([settled.applied[fast], [a for h in tops for a in h.applied]])
     claim_amount = claim_amount.astype(np.int64)
     order = np.argsort(claim_row, kind="stable")
     rows, first = np.unique(claim_row[order], return_index=True)
@@ -367,8 +394,8 @@ def _matches_table(index, payments, decisions, settled, ident, amount, currency)
     """The matches of every payment, in payment order.
 
     The searched payments' rows are built one by one; the settled ones (one
-    invoice each, in full, or nothing) are appended as arrays, and the whole is
-    put back in payment order.
+    invoice each, or nothing) are appended as arrays, and the whole is put back
+    in payment order.
     """
     config = index.config
     out_payment, out_invoice_pos, out_applied, out_status, out_conf = [], [], [], [], []
@@ -418,7 +445,7 @@ def _matches_table(index, payments, decisions, settled, ident, amount, currency)
     rounded = np.array([round(v, 4) for v in values.tolist()], np.float64)[which]
     status = np.where(matched, np.where(settled.auto[fast], AUTO, SUGGESTED), UNMATCHED)
     fast_rows = np.where(matched, rows, -1)
-    fast_amount = np.where(matched, amount[fast], 0)
+    fast_amount = np.where(matched, settled.applied[fast], 0)
 
     def joined(decided: list, fast_part: np.ndarray, kind: pa.DataType) -> pa.Array:
         return pa.concat_arrays([pa.array(decided, kind), pa.array(fast_part, kind)])
@@ -444,10 +471,12 @@ def _matches_table(index, payments, decisions, settled, ident, amount, currency)
             "confidence": joined(out_conf, rounded, pa.float64()),
             "reason": joined(out_reason, reasons, pa.string()),
             "invoice_residual_minor": joined(
-                out_residual, np.zeros(len(fast), np.int64), pa.int64()
+                out_residual, np.where(matched, settled.residual[fast], 0), pa.int64()
             ),
             "residual_action": joined(
-                out_action, np.full(len(fast), RESIDUAL_NONE, object), pa.string()
+                out_action,
+                np.where(matched, settled.action[fast], RESIDUAL_NONE),
+                pa.string(),
             ),
             "payment_unapplied_minor": joined(
                 out_unapplied, amount[fast] - fast_amount, pa.int64()

@@ -31,6 +31,7 @@ from cashmatch.engine.scoring import (
     AMOUNT_OVER,
     AMOUNT_PARTIAL,
     classify_amount,
+    classify_amounts,
 )
 from cashmatch.engine.subset_sum import find_subsets, search_pool
 
@@ -52,7 +53,7 @@ AUTO_REASONS = frozenset(
         "customer+subset_sum",
     }
 )
-_RESIDUAL_OF = {
+RESIDUAL_OF = {
     AMOUNT_EXACT: RESIDUAL_NONE,
     AMOUNT_FEE: RESIDUAL_BANK_FEE,
     AMOUNT_DISCOUNT: RESIDUAL_DISCOUNT,
@@ -117,7 +118,7 @@ def allocate(index: OpenItemIndex, pay: int, rows: list[int], relation: int) -> 
         amount = int(index.amount[row])
         applied = min(pay, amount)
         residual = amount - applied
-        action = _RESIDUAL_OF[relation] if residual else RESIDUAL_NONE
+        action = RESIDUAL_OF[relation] if residual else RESIDUAL_NONE
         return [row], [applied], [residual], [action], max(pay - amount, 0)
     due = index.due[rows].tolist()
     rows = [r for _, r in sorted(zip(due, rows))]
@@ -136,7 +137,7 @@ def allocate(index: OpenItemIndex, pay: int, rows: list[int], relation: int) -> 
             if short == 0:
                 break
     residual = [a - b for a, b in zip(amounts, applied)]
-    action = _RESIDUAL_OF[relation]
+    action = RESIDUAL_OF[relation]
     actions = [action if r else RESIDUAL_NONE for r in residual]
     return rows, applied, residual, actions, unapplied
 
@@ -574,3 +575,77 @@ def obvious_matches(
     ok &= (family < 0) | (family == index.family[safe_row])
     ok &= value_date >= index.issue[safe_row] - 3
     return np.where(ok, row, -1)
+
+
+# The reason :meth:`Decider._single` gives one quoted invoice paid short.
+SHORT_REASONS = {
+    AMOUNT_FEE: "ref_exact+fee_shortpay",
+    AMOUNT_DISCOUNT: "ref_exact+discount",
+    AMOUNT_PARTIAL: "ref_exact+partial",
+}
+
+
+def short_quote_matches(
+    index: OpenItemIndex,
+    pending: np.ndarray,
+    amount: np.ndarray,
+    currency: np.ndarray,
+    value_date: np.ndarray,
+    family: np.ndarray,
+    method: np.ndarray,
+    fee_max: np.ndarray,
+    hit_payment: np.ndarray,
+    hit_invoice: np.ndarray,
+    hit_quality: np.ndarray,
+    has_remittance: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Payments that quote one invoice and pay less than it is open for, vectorised.
+
+    A payment whose text quotes one number only, an invoice of the payer's
+    family (or of anyone, when the payer is unknown), and that pays a bank fee,
+    an early-payment discount or a part short of it, gets exactly one
+    hypothesis from :meth:`Decider.decide`: that invoice, with the difference
+    left as fee, discount or open balance. Nothing rivals it, and no customer
+    search runs after it, except for a part payment by a payer identified
+    only by a fuzzy name: those stay with the full search. ``tests/engine``
+    checks both paths agree.
+
+    Args:
+        pending: which payments are still undecided (a boolean mask).
+
+    Returns:
+        (payments, rows, relations): the payments so decided, the invoice each
+        pays and the amount relation (``AMOUNT_FEE``, ``AMOUNT_DISCOUNT`` or
+        ``AMOUNT_PARTIAL``).
+    """
+    n = len(amount)
+    config = index.config
+    hit_count = np.bincount(hit_payment, minlength=n)
+    chosen = (hit_count[hit_payment] == 1) & pending[hit_payment] & ~has_remittance[hit_payment]
+    payment, invoice = hit_payment[chosen], hit_invoice[chosen]
+    open_amount = index.amount[invoice]
+    payer_family = family[payment]
+    ok = (hit_quality[chosen] >= _STRONG_REF) & (amount[payment] > 0)
+    ok &= (index.currency[invoice] == currency[payment]) & (open_amount > amount[payment])
+    ok &= (payer_family < 0) | (payer_family == index.family[invoice])
+    payment, invoice, open_amount, payer_family = (
+        payment[ok],
+        invoice[ok],
+        open_amount[ok],
+        payer_family[ok],
+    )
+    relation = classify_amounts(
+        amount[payment],
+        open_amount,
+        fee_max[payment],
+        config.fee_max_ratio,
+        np.array(config.discount_rates_bp, np.int64),
+        value_date[payment] - index.issue[invoice],
+        config.discount_days,
+    )
+    # A part payment by a payer known only by a fuzzy name is not posted, and
+    # then the payer's own open items are searched: the full search does that.
+    searched = (relation == AMOUNT_PARTIAL) & (payer_family >= 0)
+    searched &= ~np.isin(method[payment], STRONG_METHODS)
+    keep = ~searched
+    return payment[keep], invoice[keep], relation[keep]

@@ -58,6 +58,25 @@ def classify_amount(
     )
 
 
+@nb.njit(cache=True)
+def classify_amounts(
+    pay, open_amount, fee_max, fee_ratio, discount_bp, days_since_issue, discount_days
+):
+    """:func:`classify_amount` of many (payment, open amount) pairs, as equal-length arrays."""
+    out = np.empty(len(pay), np.int64)
+    for k in range(len(pay)):
+        out[k] = _relation(
+            pay[k],
+            open_amount[k],
+            fee_max[k],
+            fee_ratio,
+            discount_bp,
+            days_since_issue[k],
+            discount_days,
+        )
+    return out
+
+
 @nb.njit(cache=True, inline="always")
 def _date_fit(value_date, issue_date, due_date):
     if value_date < issue_date - 3:

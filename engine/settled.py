@@ -1,8 +1,10 @@
-"""Decisions made for whole arrays of payments: one invoice paid in full, or nothing.
+"""Decisions made for whole arrays of payments: one invoice each, or nothing.
 
 Most payments of a batch need no per-payment search: one quoted invoice open
 for exactly the amount paid (:func:`~cashmatch.engine.decide.obvious_matches`),
-or no usable quote and an amount that names one invoice or none
+one quoted invoice paid short by a fee, a discount or a part
+(:func:`~cashmatch.engine.decide.short_quote_matches`), or no usable quote
+and an amount that names one invoice or none
 (:func:`~cashmatch.engine.amount_match.amount_matches`). Their decisions stay
 arrays through the global assignment and into the matches table; building a
 hypothesis object for each would cost more than deciding them did.
@@ -23,9 +25,17 @@ from cashmatch.engine.amount_match import (
     amount_matches,
 )
 from cashmatch.engine.customers import STRONG_METHODS
-from cashmatch.engine.decide import AUTO_REASONS, SUGGESTION_CAP, Decider, Hypothesis
+from cashmatch.engine.decide import (
+    AUTO_REASONS,
+    RESIDUAL_OF,
+    SHORT_REASONS,
+    SUGGESTION_CAP,
+    Decider,
+    Hypothesis,
+)
 from cashmatch.engine.index import OpenItemIndex
 from cashmatch.engine.schemas import RESIDUAL_NONE
+from cashmatch.engine.scoring import AMOUNT_PARTIAL
 
 NOT_SETTLED = -2  # in Settled.row: the payment goes through the full search
 NO_INVOICE = -1  # in Settled.row: settled as matching nothing
@@ -33,19 +43,25 @@ NO_INVOICE = -1  # in Settled.row: settled as matching nothing
 
 @dataclass
 class Settled:
-    """Per payment of a batch: the invoice it pays in full, with confidence and reason.
+    """Per payment of a batch: the invoice it pays, how much, with confidence and reason.
 
     Attributes:
         row: the invoice position, ``NO_INVOICE`` (unmatched) or ``NOT_SETTLED``.
         confidence: as the full search would give it, caps applied.
         auto: whether it is applied automatically.
         reason: the reason with its notes, ``+``-joined.
+        applied: the amount applied to the invoice (minor units).
+        residual: what stays open on the invoice after it.
+        action: what to do with that residual (a ``RESIDUAL_*`` name).
     """
 
     row: np.ndarray
     confidence: np.ndarray
     auto: np.ndarray
     reason: np.ndarray
+    applied: np.ndarray
+    residual: np.ndarray
+    action: np.ndarray
 
     @classmethod
     def nothing_yet(cls, n: int) -> Settled:
@@ -54,6 +70,9 @@ class Settled:
             np.zeros(n, np.float64),
             np.zeros(n, bool),
             np.full(n, "", object),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.full(n, RESIDUAL_NONE, object),
         )
 
     @property
@@ -66,19 +85,20 @@ class Settled:
         row = int(self.row[p])
         if row < 0:
             return []
+        applied = int(self.applied[p])
         h = Hypothesis(
             [row],
-            [amount],
-            [0],
-            [RESIDUAL_NONE],
-            0,
+            [applied],
+            [int(self.residual[p])],
+            [str(self.action[p])],
+            amount - applied,
             str(self.reason[p]),
             float(self.confidence[p]),
             auto=bool(self.auto[p]),
         )
         return [h]
 
-    def settle_quoted(self, decider: Decider, obvious: np.ndarray) -> None:
+    def settle_quoted(self, decider: Decider, obvious: np.ndarray, amount: np.ndarray) -> None:
         """Record :func:`~cashmatch.engine.decide.obvious_matches` (its invoice, or -1)."""
         template = decider.obvious(0, 0)[0]
         chosen = np.flatnonzero(obvious >= 0)
@@ -86,6 +106,50 @@ class Settled:
         self.confidence[chosen] = template.confidence
         self.auto[chosen] = template.auto
         self.reason[chosen] = "+".join([template.reason, *template.notes])
+        self.applied[chosen] = amount[chosen]
+
+    def settle_short(
+        self,
+        index: OpenItemIndex,
+        payments: np.ndarray,
+        rows: np.ndarray,
+        relation: np.ndarray,
+        amount: np.ndarray,
+        value_date: np.ndarray,
+        family: np.ndarray,
+        method: np.ndarray,
+    ) -> None:
+        """Settle :func:`~cashmatch.engine.decide.short_quote_matches`' payments.
+
+        The confidence follows ``Decider._single``, :meth:`Decider.hypothesis`
+        and ``Decider._rank`` in the same order of float operations: the
+        reason's base figure, x0.85 when paid before the invoice was issued; a
+        part payment by a payer not known to be the invoice's customer is
+        capped at the mismatch figure and never automatic; then the auto
+        threshold and the suggestion cap.
+        """
+        config = index.config
+        reasons = [SHORT_REASONS[int(r)] for r in relation.tolist()]
+        confidence = np.array([config.rule_confidence.get(r, 0.5) for r in reasons], np.float64)
+        early = value_date[payments] < index.issue[rows] - 3
+        confidence = np.where(early, confidence * 0.85, confidence)
+        unconfirmed = (relation == AMOUNT_PARTIAL) & ~(
+            np.isin(method[payments], STRONG_METHODS) & (family[payments] == index.family[rows])
+        )
+        mismatch = config.rule_confidence.get("ref+amount_mismatch", 0.6)
+        confidence = np.where(unconfirmed, np.minimum(confidence, mismatch), confidence)
+        auto = np.array([r in AUTO_REASONS for r in reasons], bool) & ~unconfirmed
+        auto &= confidence >= config.auto_threshold
+        confidence = np.where(auto, confidence, np.minimum(confidence, SUGGESTION_CAP))
+        self.row[payments] = rows
+        self.confidence[payments] = confidence
+        self.auto[payments] = auto
+        self.reason[payments] = [
+            r + "+paid_before_issue" if e else r for r, e in zip(reasons, early.tolist())
+        ]
+        self.applied[payments] = amount[payments]
+        self.residual[payments] = index.amount[rows] - amount[payments]
+        self.action[payments] = [RESIDUAL_OF[int(r)] for r in relation.tolist()]
 
     def settle_by_amount(
         self,
@@ -122,6 +186,7 @@ class Settled:
         auto &= confidence >= config.auto_threshold
         confidence = np.where(auto, confidence, np.minimum(confidence, SUGGESTION_CAP))
         self.row[payments] = np.where(named, row, NO_INVOICE)
+        self.applied[payments] = np.where(named, amount[payments], 0)
         self.confidence[payments] = np.where(named, confidence, 0.0)
         self.auto[payments] = named & auto
         self.reason[payments] = [

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -69,6 +70,39 @@ def test_fast_path_decides_exactly_like_the_full_search(seed):
     fast = match_payments(index, data.payments).matches
     full = match_payments(index, data.payments, fast_path=False).matches
     assert fast.equals(full)
+
+
+def test_fast_path_settles_short_payments_of_every_kind(monkeypatch):
+    # The equality above only means something if the array path decides some
+    # payments of each kind: fee, discount, part payment posted, part suggested.
+    from cashmatch.engine import api
+    from cashmatch.engine.scoring import AMOUNT_DISCOUNT, AMOUNT_FEE, AMOUNT_PARTIAL
+
+    seen, original = [], api.short_quote_matches
+
+    def spy(*args):
+        seen.append(original(*args))
+        return seen[-1]
+
+    monkeypatch.setattr(api, "short_quote_matches", spy)
+    data = generate(11, 6000, 3000)
+    index = build_index(data.open_items, data.customers)
+    # Every third payer unknown: a part payment of theirs is only suggested.
+    payments = data.payments
+    unknown = pa.array(np.arange(payments.num_rows) % 3 == 0)
+    for column in ("payer_name", "payer_account"):
+        position = payments.schema.get_field_index(column)
+        blanked = pc.if_else(unknown, pa.scalar(None, pa.string()), payments[column])
+        payments = payments.set_column(position, column, blanked)
+    matches = match_payments(index, payments).matches
+    ((settled, _, relation),) = seen
+    assert {AMOUNT_FEE, AMOUNT_DISCOUNT, AMOUNT_PARTIAL} <= set(relation.tolist())
+    ids = payments["payment_id"].to_numpy(zero_copy_only=False)[settled]
+    by_id = {r["payment_id"]: r for r in matches.to_pylist()}
+    kinds = {(by_id[i]["reason"].split("+")[1], by_id[i]["status"]) for i in ids.tolist()}
+    assert {("fee_shortpay", "auto"), ("discount", "auto")} <= kinds
+    assert {("partial", "auto"), ("partial", "suggested")} <= kinds
+    assert match_payments(index, payments, fast_path=False).matches.equals(matches)
 
 
 @settings(max_examples=8, deadline=None)

@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cashmatch.engine.hashing import hash_deletions, hash_strings, hash_strings_naive
-from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_naive, score_pairs_serial
+from cashmatch.engine.scoring import (
+    WEIGHTS,
+    classify_amount,
+    classify_amounts,
+    score_pairs,
+    score_pairs_naive,
+    score_pairs_serial,
+)
 from cashmatch.engine.subset_sum import (
     find_subsets,
     find_subsets_kernel,
@@ -311,3 +318,30 @@ def test_reference_keys_kernel_matches_the_arrow_reference(values):
     )
     for name in ("alnum", "folded", "digits", "groups"):
         assert fast[name].to_pylist() == slow[name].to_pylist(), name
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 200_000),
+            st.integers(1, 200_000),
+            st.integers(0, 5000),
+            st.integers(-10, 60),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_amount_classifier_on_arrays_matches_one_by_one(cases):
+    bp = np.array([200, 300], np.int64)
+    # Some payments short by exactly a discount: random amounts rarely are.
+    rows = [
+        (open_ - (open_ * 200 + 5000) // 10000 if discounted else pay, open_, fee, days)
+        for pay, open_, fee, days, discounted in cases
+    ]
+    pay, open_amount, fee_max, days = (np.array(column, np.int64) for column in zip(*rows))
+    got = classify_amounts(pay, open_amount, fee_max, 0.05, bp, days, 30)
+    want = [classify_amount(p, o, f, 0.05, bp, d, 30) for p, o, f, d in rows]
+    assert got.tolist() == want
