@@ -20,6 +20,7 @@ from cashmatch.engine.decide import (
     Hypothesis,
     PaymentFacts,
     obvious_matches,
+    quoted_group_matches,
     short_quote_matches,
 )
 from cashmatch.engine.hashing import PARALLEL_MIN_ITEMS
@@ -271,7 +272,25 @@ def match_payments(
             slack,
         )
     decisions: dict[int, list[Hypothesis]] = {}
-    searched = settled.pending
+    if fast_path:
+        group_payments, group_rows = quoted_group_matches(
+            index,
+            settled.row == NOT_SETTLED,
+            amount,
+            currency,
+            ident.family,
+            hits.payment,
+            hits.invoice,
+            hits.quality,
+            has_remittance,
+            MAX_REFS_WEIGHED,
+        )
+        starts = np.flatnonzero(np.diff(group_payments, prepend=-1)).tolist()
+        group_rows = group_rows.tolist()
+        ends = starts[1:] + [len(group_rows)] if starts else []
+        for p, lo, hi in zip(group_payments[starts].tolist(), starts, ends, strict=True):
+            decisions[p] = decider.all_quoted(int(amount[p]), int(value_date[p]), group_rows[lo:hi])
+    searched = np.setdiff1d(settled.pending, np.fromiter(decisions, np.int64), assume_unique=True)
     step = max(1, len(searched) // 100)
     for done, p in enumerate(searched.tolist()):
         lo, hi = ref_start[p], min(ref_start[p + 1], ref_start[p] + MAX_REFS_WEIGHED)

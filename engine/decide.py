@@ -61,6 +61,7 @@ RESIDUAL_OF = {
     AMOUNT_OVER: RESIDUAL_NONE,
 }
 _STRONG_REF = 0.9
+_NO_REFS = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
 AMBIGUITY_MARGIN = 0.05
 SUGGESTION_CAP = 0.85
 
@@ -197,6 +198,11 @@ class Decider:
             auto=reason in AUTO_REASONS,
             notes=notes,
         )
+
+    def all_quoted(self, amount: int, value_date: int, rows: list[int]) -> list[Hypothesis]:
+        """The decision for a payment :func:`quoted_group_matches` found: its quotes, in full."""
+        facts = PaymentFacts(amount, -1, value_date, -1, -1, 0, 0, *_NO_REFS, [])
+        return self._rank([self.hypothesis(facts, rows, "refs_all+amount_exact", AMOUNT_EXACT)])
 
     def obvious(self, amount: int, row: int) -> list[Hypothesis]:
         """The decision for a payment :func:`obvious_matches` settled: its one quote, in full."""
@@ -649,3 +655,60 @@ def short_quote_matches(
     searched &= ~np.isin(method[payment], STRONG_METHODS)
     keep = ~searched
     return payment[keep], invoice[keep], relation[keep]
+
+
+def quoted_group_matches(
+    index: OpenItemIndex,
+    pending: np.ndarray,
+    amount: np.ndarray,
+    currency: np.ndarray,
+    family: np.ndarray,
+    hit_payment: np.ndarray,
+    hit_invoice: np.ndarray,
+    hit_quality: np.ndarray,
+    has_remittance: np.ndarray,
+    max_hits: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Payments whose quoted invoices add up to exactly what was paid, vectorised.
+
+    When every number a payment quotes (of the payer's family, when the payer
+    is known) is a strong quote of an invoice of one family, there are at least
+    two and their open amounts add up to the payment, :meth:`Decider.decide`
+    builds one hypothesis, ``refs_all+amount_exact``, and nothing rivals it.
+    This finds those payments with array operations; ``Decider.all_quoted``
+    then builds their hypothesis directly.
+
+    Args:
+        pending: which payments are still undecided (a boolean mask).
+        hit_payment, hit_invoice, hit_quality: the quotes, one per (payment,
+            invoice), ordered by payment as :func:`find_references` gives them.
+
+    Returns:
+        (payments, rows): for each payment so decided, one entry per invoice it
+        pays, grouped by payment.
+    """
+    n = len(amount)
+    if not len(hit_payment):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    payment, invoice = hit_payment, hit_invoice
+    payer_family = family[payment]
+    usable = (index.currency[invoice] == currency[payment]) & (index.amount[invoice] > 0)
+    weighed = usable & ((payer_family < 0) | (index.family[invoice] == payer_family))
+    strong = weighed & (hit_quality >= _STRONG_REF)
+    count = np.bincount(payment[weighed], minlength=n)
+    total = np.bincount(payment[weighed], weights=index.amount[invoice][weighed], minlength=n)
+    lowest = np.full(n, np.iinfo(np.int64).max, np.int64)
+    highest = np.full(n, -1, np.int64)
+    np.minimum.at(lowest, payment[weighed], index.family[invoice][weighed])
+    np.maximum.at(highest, payment[weighed], index.family[invoice][weighed])
+    ok = pending & ~has_remittance & (amount > 0) & (np.bincount(payment, minlength=n) <= max_hits)
+    ok &= (count >= 2) & (np.bincount(payment[strong], minlength=n) == count)
+    ok &= lowest == highest
+    # Float sums of int64 amounts are exact below 2**53 minor units; confirm in integers.
+    ok &= total == amount
+    chosen = weighed & ok[payment]
+    payments, rows = payment[chosen], invoice[chosen]
+    exact = np.zeros(n, np.int64)
+    np.add.at(exact, payments, index.amount[rows])
+    wrong = exact[payments] != amount[payments]
+    return payments[~wrong], rows[~wrong]

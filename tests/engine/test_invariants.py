@@ -72,36 +72,58 @@ def test_fast_path_decides_exactly_like_the_full_search(seed):
     assert fast.equals(full)
 
 
-def test_fast_path_settles_short_payments_of_every_kind(monkeypatch):
-    # The equality above only means something if the array path decides some
-    # payments of each kind: fee, discount, part payment posted, part suggested.
-    from cashmatch.engine import api
-    from cashmatch.engine.scoring import AMOUNT_DISCOUNT, AMOUNT_FEE, AMOUNT_PARTIAL
-
-    seen, original = [], api.short_quote_matches
-
-    def spy(*args):
-        seen.append(original(*args))
-        return seen[-1]
-
-    monkeypatch.setattr(api, "short_quote_matches", spy)
-    data = generate(11, 6000, 3000)
-    index = build_index(data.open_items, data.customers)
-    # Every third payer unknown: a part payment of theirs is only suggested.
+def _partly_unknown_payers(data) -> pa.Table:
+    """The payments with every third payer unknown (no name, no account)."""
     payments = data.payments
     unknown = pa.array(np.arange(payments.num_rows) % 3 == 0)
     for column in ("payer_name", "payer_account"):
         position = payments.schema.get_field_index(column)
         blanked = pc.if_else(unknown, pa.scalar(None, pa.string()), payments[column])
         payments = payments.set_column(position, column, blanked)
+    return payments
+
+
+def test_array_paths_decide_payments_of_every_kind(monkeypatch):
+    # The equality above only means something if the array paths decide some
+    # payments of each kind they claim: fee, discount, part payment posted and
+    # suggested (its payer unknown), several quoted invoices paid together.
+    from cashmatch.engine import api
+    from cashmatch.engine.scoring import AMOUNT_DISCOUNT, AMOUNT_FEE, AMOUNT_PARTIAL
+
+    seen = {}
+
+    def spy_on(name):
+        original = getattr(api, name)
+
+        def spy(*args):
+            seen[name] = original(*args)
+            return seen[name]
+
+        monkeypatch.setattr(api, name, spy)
+
+    for name in ("short_quote_matches", "quoted_group_matches"):
+        spy_on(name)
+    data = generate(11, 6000, 3000)
+    index = build_index(data.open_items, data.customers)
+    payments = _partly_unknown_payers(data)
     matches = match_payments(index, payments).matches
-    ((settled, _, relation),) = seen
-    assert {AMOUNT_FEE, AMOUNT_DISCOUNT, AMOUNT_PARTIAL} <= set(relation.tolist())
-    ids = payments["payment_id"].to_numpy(zero_copy_only=False)[settled]
+    ids = payments["payment_id"].to_numpy(zero_copy_only=False)
     by_id = {r["payment_id"]: r for r in matches.to_pylist()}
-    kinds = {(by_id[i]["reason"].split("+")[1], by_id[i]["status"]) for i in ids.tolist()}
-    assert {("fee_shortpay", "auto"), ("discount", "auto")} <= kinds
-    assert {("partial", "auto"), ("partial", "suggested")} <= kinds
+
+    def kinds(positions):
+        return {(by_id[i]["reason"], by_id[i]["status"]) for i in ids[positions].tolist()}
+
+    short, _, relation = seen["short_quote_matches"]
+    assert {AMOUNT_FEE, AMOUNT_DISCOUNT, AMOUNT_PARTIAL} <= set(relation.tolist())
+    assert {
+        ("ref_exact+fee_shortpay", "auto"),
+        ("ref_exact+discount", "auto"),
+        ("ref_exact+partial", "auto"),
+        ("ref_exact+partial", "suggested"),
+    } <= kinds(short)
+    grouped, rows = seen["quoted_group_matches"]
+    assert len(np.unique(grouped)) < len(rows)
+    assert ("refs_all+amount_exact", "auto") in kinds(grouped)
     assert match_payments(index, payments, fast_path=False).matches.equals(matches)
 
 
