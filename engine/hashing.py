@@ -20,21 +20,31 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 
 
 def _buffers(strings: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets and bytes of strings (nulls read as ""), without copying a large_string array.
+    """Offsets (int64, from 0) and bytes of strings (nulls read as ""), copying no string data.
 
     An index keeps its keys as large_string without nulls, so that this costs
-    nothing per call on a million keys.
+    nothing per call on a million keys. A slice reads only its own bytes (not
+    the whole buffer it shares), and a ``string`` array is read in place, its
+    int32 offsets widened: no pyarrow kernel runs, as those cost tens of
+    microseconds each, more than the work for one payment's text.
     """
     if isinstance(strings, pa.ChunkedArray):
         strings = strings.combine_chunks()
     if strings.null_count:
         strings = strings.fill_null("")
-    strings = strings.cast(pa.large_string()) if strings.type == pa.string() else strings
-    strings = pa.concat_arrays([strings]) if strings.offset else strings
+    if strings.type not in (pa.string(), pa.large_string()):
+        strings = strings.cast(pa.large_string())
+    n = len(strings)
     _, offsets, data = strings.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64)[: len(strings) + 1]
+    width = np.int64 if strings.type == pa.large_string() else np.int32
+    if offsets is None or n == 0:
+        return np.zeros(n + 1, np.int64), np.zeros(0, np.uint8)
+    offsets = np.frombuffer(offsets, dtype=width)[strings.offset : strings.offset + n + 1]
     data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return offsets, data
+    first, last = int(offsets[0]), int(offsets[-1])
+    if first:
+        offsets = offsets - first
+    return offsets.astype(np.int64, copy=False), data[first:last]
 
 
 @nb.njit(cache=True)
@@ -56,22 +66,24 @@ def _hash_all(offsets, data):
 
 
 @nb.njit(cache=True)
-def _hash_deletions(offsets, data, min_len):
-    n = len(offsets) - 1
+def _hash_deletions(offsets, data, selected, min_len):
+    """Deletion hashes of the strings ``selected`` (positions), owner = position in ``selected``."""
     total = 0
-    for i in range(n):
+    for s in range(len(selected)):
+        i = selected[s]
         m = offsets[i + 1] - offsets[i]
         if m >= min_len:
             total += m
     hashes = np.empty(total, np.uint64)
     owner = np.empty(total, np.int32)  # positions: int32 halves the largest index array
     j = 0
-    for i in range(n):
+    for s in range(len(selected)):
+        i = selected[s]
         start, end = offsets[i], offsets[i + 1]
         if end - start >= min_len:
             for skip in range(start, end):
                 hashes[j] = _fnv(data, start, end, skip)
-                owner[j] = i
+                owner[j] = s
                 j += 1
     return hashes, owner
 
@@ -127,7 +139,150 @@ def hash_deletions(strings: pa.Array, min_len: int) -> tuple[np.ndarray, np.ndar
     """
     offsets, data = _buffers(strings)
     with np.errstate(over="ignore"):
-        return _hash_deletions(offsets, data, min_len)
+        return _hash_deletions(offsets, data, np.arange(len(offsets) - 1), min_len)
+
+
+def hash_deletions_of(
+    offsets: np.ndarray, data: np.ndarray, selected: np.ndarray, min_len: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hash_deletions` of the strings at ``selected`` of the buffers (see ``_buffers``).
+
+    Returns:
+        (hashes, owner): ``owner[k]`` is the position in ``selected`` of the string
+        ``hashes[k]`` came from.
+    """
+    return _hash_deletions(offsets, data, np.asarray(selected, np.int64), min_len)
+
+
+def bucket_directory(hashes: np.ndarray) -> tuple[np.ndarray, int]:
+    """A radix directory over sorted hashes: where each run of equal top bits starts.
+
+    Hashes are uniform, so about four fall in each run; a probe reads the
+    directory and a few neighbouring hashes instead of binary-searching the
+    whole array (two cache misses instead of twenty-odd on a million keys), and
+    queries need no sorting first.
+
+    Returns:
+        (directory, shift): hashes with ``h >> shift == b`` lie in
+        ``hashes[directory[b]:directory[b + 1]]``.
+    """
+    bits = max(1, min(40, int(len(hashes)).bit_length() - 2))
+    shift = 64 - bits
+    bounds = np.arange(1 << bits, dtype=np.uint64) << np.uint64(shift)
+    directory = np.empty((1 << bits) + 1, np.int64)
+    directory[:-1] = np.searchsorted(hashes, bounds)
+    directory[-1] = len(hashes)
+    return directory, shift
+
+
+@nb.njit(cache=True, inline="always")
+def _probe(hashes, directory, shift, h):
+    """Position of ``h`` in the sorted ``hashes``, -1 when absent (see bucket_directory)."""
+    b = h >> np.uint64(shift)
+    lo, hi = directory[b], directory[b + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if hashes[mid] < h:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < directory[b + 1] and hashes[lo] == h:
+        return lo
+    return -1
+
+
+# Below this many queries they are probed as they come; above, grouped by
+# their top bits (a counting sort, linear): neighbouring probes then share the
+# index's cache lines and pages, several times faster on a million queries.
+ORDERED_MIN_QUERIES = 2048
+
+
+@nb.njit(cache=True)
+def _probe_order(queries, selected):
+    """``queries[selected]`` grouped by their top bits, and each one's position in ``selected``.
+
+    A counting sort: it reads the queries in order and writes each group as a
+    stream, so that the probes after it read the index, the queries and their
+    results sequentially rather than at random.
+    """
+    n = len(selected)
+    if n < ORDERED_MIN_QUERIES:
+        return queries[selected], np.arange(n)
+    bits = min(12, np.int64(np.log2(n)) - 1)
+    shift = np.uint64(64 - bits)
+    first = np.zeros((1 << bits) + 1, np.int64)
+    for k in range(n):
+        first[np.int64(queries[selected[k]] >> shift) + 1] += 1
+    for b in range(1 << bits):
+        first[b + 1] += first[b]
+    grouped = np.empty(n, np.uint64)
+    origin = np.empty(n, np.int64)
+    for k in range(n):
+        h = queries[selected[k]]
+        b = np.int64(h >> shift)
+        grouped[first[b]] = h
+        origin[first[b]] = k
+        first[b] += 1
+    return grouped, origin
+
+
+@nb.njit(cache=True)
+def _lookup(hashes, directory, shift, starts, rows, queries, selected, max_hits):
+    """(query, row) pairs of ``queries[selected]`` in query order, buckets over max_hits skipped."""
+    n = len(selected)
+    grouped, origin = _probe_order(queries, selected)
+    pos = np.full(n, -1, np.int64)
+    for m in range(n):
+        p = _probe(hashes, directory, shift, grouped[m])
+        if p >= 0 and starts[p + 1] - starts[p] <= max_hits:
+            pos[origin[m]] = p  # only hits write out of order
+    total = 0
+    for k in range(n):
+        if pos[k] >= 0:
+            total += starts[pos[k] + 1] - starts[pos[k]]
+    query_of = np.empty(total, np.int64)
+    out = np.empty(total, np.int64)
+    j = 0
+    for k in range(n):
+        p = pos[k]
+        if p >= 0:
+            for r in range(starts[p], starts[p + 1]):
+                query_of[j] = selected[k]
+                out[j] = rows[r]
+                j += 1
+    return query_of, out
+
+
+def lookup_hashes(
+    hashes: np.ndarray,
+    directory: np.ndarray,
+    shift: int,
+    starts: np.ndarray,
+    rows: np.ndarray,
+    queries: np.ndarray,
+    selected: np.ndarray,
+    max_hits: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (query, row) hit of the queries ``queries[selected]`` in a CSR hash index.
+
+    The index is ``hashes`` (sorted, distinct, with its :func:`bucket_directory`)
+    and, for hash ``p``, the rows ``rows[starts[p]:starts[p + 1]]``; a hash
+    carried by more than ``max_hits`` rows is skipped.
+
+    Returns:
+        (query, row): ``query`` is the position in ``queries`` (taken from
+        ``selected``, in its order), ``row`` the int64 row, in bucket order.
+    """
+    return _lookup(
+        hashes,
+        directory,
+        shift,
+        starts,
+        rows,
+        np.asarray(queries, np.uint64),
+        np.asarray(selected, np.int64),
+        max_hits,
+    )
 
 
 def hash_strings_naive(strings: list[str], skip: int = -1) -> np.ndarray:
@@ -224,11 +379,25 @@ def one_edit_apart(
     )
 
 
+@nb.njit(cache=True, inline="always")
+def _edit_match(k, r, q_tok, rows, t_off, t_data, i_off, i_data, q_low, q_high, i_amount):
+    inv = rows[r]
+    # The amount first: an integer compare spares most byte-by-byte checks.
+    if i_amount[inv] < q_low[k] or i_amount[inv] > q_high[k]:
+        return -1
+    t = q_tok[k]
+    if _one_edit(t_data, t_off[t], t_off[t + 1], i_data, i_off[inv], i_off[inv + 1]):
+        return inv
+    return -1
+
+
 @nb.njit(cache=True, parallel=True)
 def _typo_join_pass(
     q_hash,
     q_tok,
     hashes,
+    directory,
+    shift,
     starts,
     rows,
     t_off,
@@ -239,43 +408,110 @@ def _typo_join_pass(
     q_low,
     q_high,
     i_amount,
-    offsets,
-    out_tok,
-    out_inv,
-    fill,
 ):
-    """Count (fill=False) or write (fill=True) the one-edit matches of each query."""
-    counts = np.zeros(len(q_hash), np.int64)
-    for k in nb.prange(len(q_hash)):
-        p = np.searchsorted(hashes, q_hash[k])
-        if p >= len(hashes) or hashes[p] != q_hash[k]:
+    """The (token, invoice) one-edit matches of every query, in query order then bucket order.
+
+    A first pass probes each query's bucket and counts its matches; only the
+    few queries that matched are compared again to write them, into slots
+    the counts set aside, so the output needs no growing and no sort.
+    """
+    n = len(q_hash)
+    counts = np.zeros(n, np.int64)
+    bucket = np.full(n, -1, np.int64)
+    grouped, origin = _probe_order(q_hash, np.arange(n))
+    for m in nb.prange(n):
+        p = _probe(hashes, directory, shift, grouped[m])
+        if p < 0:
             continue
-        lo, hi = starts[p], starts[p + 1]
-        if hi - lo > max_hits:
+        k = origin[m]
+        if starts[p + 1] - starts[p] > max_hits:
             continue
-        t = q_tok[k]
+        bucket[k] = p
         found = 0
-        for r in range(lo, hi):
-            inv = rows[r]
-            # The amount first: an integer compare spares most byte-by-byte checks.
-            if i_amount[inv] < q_low[k] or i_amount[inv] > q_high[k]:
-                continue
-            if _one_edit(t_data, t_off[t], t_off[t + 1], i_data, i_off[inv], i_off[inv + 1]):
-                if fill:
-                    out_tok[offsets[k] + found] = t
-                    out_inv[offsets[k] + found] = inv
+        for r in range(starts[p], starts[p + 1]):
+            if (
+                _edit_match(
+                    k, r, q_tok, rows, t_off, t_data, i_off, i_data, q_low, q_high, i_amount
+                )
+                >= 0
+            ):
                 found += 1
         counts[k] = found
-    return counts
+    offsets = np.zeros(n + 1, np.int64)
+    for k in range(n):
+        offsets[k + 1] = offsets[k] + counts[k]
+    matched = np.nonzero(counts)[0]
+    out_tok = np.empty(offsets[n], np.int64)
+    out_inv = np.empty(offsets[n], np.int64)
+    for m in nb.prange(len(matched)):
+        k = matched[m]
+        j = offsets[k]
+        p = bucket[k]
+        for r in range(starts[p], starts[p + 1]):
+            inv = _edit_match(
+                k, r, q_tok, rows, t_off, t_data, i_off, i_data, q_low, q_high, i_amount
+            )
+            if inv >= 0:
+                out_tok[j] = q_tok[k]
+                out_inv[j] = inv
+                j += 1
+    return out_tok, out_inv
 
 
 _typo_join_serial = nb.njit(cache=True)(getattr(_typo_join_pass, "py_func", _typo_join_pass))
+
+
+def typo_join_buffers(
+    query_hashes: np.ndarray,
+    query_token: np.ndarray,
+    hashes: np.ndarray,
+    directory: np.ndarray,
+    shift: int,
+    starts: np.ndarray,
+    rows: np.ndarray,
+    tokens: tuple[np.ndarray, np.ndarray],
+    invoice_keys: tuple[np.ndarray, np.ndarray],
+    max_hits: int,
+    amount_low: np.ndarray | None = None,
+    amount_high: np.ndarray | None = None,
+    invoice_amount: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`typo_join` on strings already read into (offsets, bytes) buffers (see ``_buffers``).
+
+    ``directory`` and ``shift`` are the index hashes' :func:`bucket_directory`.
+    """
+    t_off, t_data = tokens
+    i_off, i_data = invoice_keys
+    n = len(query_hashes)
+    if invoice_amount is None:
+        invoice_amount = np.zeros(len(i_off) - 1, np.int64)
+        amount_low, amount_high = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    kernel = _typo_join_pass if n >= PARALLEL_MIN_ITEMS else _typo_join_serial
+    return kernel(
+        np.asarray(query_hashes, np.uint64),
+        np.asarray(query_token, np.int64),
+        hashes,
+        directory,
+        shift,
+        starts,
+        rows,
+        t_off,
+        t_data,
+        i_off,
+        i_data,
+        max_hits,
+        np.asarray(amount_low, np.int64),
+        np.asarray(amount_high, np.int64),
+        np.asarray(invoice_amount, np.int64),
+    )
 
 
 def typo_join(
     query_hashes: np.ndarray,
     query_token: np.ndarray,
     hashes: np.ndarray,
+    directory: np.ndarray,
+    shift: int,
     starts: np.ndarray,
     rows: np.ndarray,
     tokens: pa.Array,
@@ -288,54 +524,31 @@ def typo_join(
     """Join hashed query keys against an index and keep the pairs exactly one edit apart.
 
     Each query hash ``query_hashes[k]`` comes from token ``query_token[k]``; each
-    index hash ``hashes[p]`` is carried by the invoices ``rows[starts[p]:starts[p+1]]``
-    (buckets larger than ``max_hits`` are skipped). A pair is kept when the token
-    and the invoice's key are one edit apart (see :func:`one_edit_apart`). Nothing
-    is materialised but the matches, so a bucket shared by dozens of sequentially
-    numbered invoices costs comparisons, not memory. With ``amount_low`` /
-    ``amount_high`` (per query) and ``invoice_amount``, only invoices whose
-    amount lies in the query's range are compared at all.
+    index hash ``hashes[p]`` (sorted, with its :func:`bucket_directory`
+    ``directory``, ``shift``) is carried by the invoices
+    ``rows[starts[p]:starts[p+1]]`` (buckets larger than ``max_hits`` are
+    skipped). A pair is kept when the token and the invoice's key are one edit
+    apart (see :func:`one_edit_apart`). Nothing is materialised but the
+    matches, so a bucket shared by dozens of sequentially numbered invoices
+    costs comparisons, not memory. With ``amount_low`` / ``amount_high`` (per
+    query) and ``invoice_amount``, only invoices whose amount lies in the
+    query's range are compared at all.
 
     Returns:
-        (token, invoice) positions of the matches (may repeat).
+        (token, invoice) positions of the matches (may repeat), in query order.
     """
-    t_off, t_data = _buffers(tokens)
-    i_off, i_data = _buffers(invoice_keys)
-    n = len(query_hashes)
-    if invoice_amount is None:
-        invoice_amount = np.zeros(len(invoice_keys), np.int64)
-        amount_low, amount_high = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    query_hashes = np.asarray(query_hashes, np.uint64)
-    query_token = np.asarray(query_token, np.int64)
-    amount_low = np.asarray(amount_low, np.int64)
-    amount_high = np.asarray(amount_high, np.int64)
-    invoice_amount = np.asarray(invoice_amount, np.int64)
-    index_args = (hashes, starts, rows, t_off, t_data, i_off, i_data, max_hits)
-    kernel = _typo_join_pass if n >= PARALLEL_MIN_ITEMS else _typo_join_serial
-    empty = np.zeros(0, np.int64)
-
-    def run(queries, offsets, out_tok, out_inv, fill):
-        return kernel(
-            query_hashes[queries],
-            query_token[queries],
-            *index_args,
-            amount_low[queries],
-            amount_high[queries],
-            invoice_amount,
-            offsets,
-            out_tok,
-            out_inv,
-            fill,
-        )
-
-    # Counting probes the buckets in hash order, so that neighbouring queries
-    # share the index's cache lines; few queries match at all, and only those
-    # are probed again to write their matches, in query order.
-    by_hash = np.argsort(query_hashes, kind="stable")
-    counts = np.empty(n, np.int64)
-    counts[by_hash] = run(by_hash, empty, empty, empty, False)
-    matched = np.flatnonzero(counts)
-    offsets = np.concatenate(([0], np.cumsum(counts[matched])))
-    out_tok, out_inv = np.empty(offsets[-1], np.int64), np.empty(offsets[-1], np.int64)
-    run(matched, offsets, out_tok, out_inv, True)
-    return out_tok, out_inv
+    return typo_join_buffers(
+        query_hashes,
+        query_token,
+        hashes,
+        directory,
+        shift,
+        starts,
+        rows,
+        _buffers(tokens),
+        _buffers(invoice_keys),
+        max_hits,
+        amount_low,
+        amount_high,
+        invoice_amount,
+    )

@@ -12,7 +12,7 @@ import numba as nb
 import numpy as np
 import pyarrow as pa
 
-from cashmatch.engine.hashing import _buffers
+from cashmatch.engine.hashing import _FNV_OFFSET, _FNV_PRIME, _buffers
 
 # Letter -> digit it is folded onto between two digits (0 when not foldable).
 _FOLD = np.zeros(256, np.uint8)
@@ -104,3 +104,36 @@ def reference_keys_fast(raw: pa.Array) -> dict[str, pa.Array]:
         )
         keys[name] = array.cast(pa.string())
     return keys
+
+
+def key_buffers(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The four keys of strings held as (offsets, bytes) buffers, as buffers.
+
+    Returns:
+        (offsets, data): row ``o`` of each is key ``o`` in the order alnum,
+        folded, digits, groups; the keys are ASCII letters and digits, so a
+        key's byte length is its length in characters.
+    """
+    return _keys(offsets, data, _FOLD)
+
+
+@nb.njit(cache=True)
+def _hash_keys(outs_off, outs):
+    n = outs_off.shape[1] - 1
+    hashes = np.empty((4, n), np.uint64)
+    for o in range(4):
+        for i in range(n):
+            h = _FNV_OFFSET
+            for k in range(outs_off[o, i], outs_off[o, i + 1]):
+                h = (h ^ np.uint64(outs[o, k])) * _FNV_PRIME
+            hashes[o, i] = h
+    return hashes
+
+
+def hash_keys(outs_off: np.ndarray, outs: np.ndarray) -> np.ndarray:
+    """FNV-1a hashes (as :func:`~cashmatch.engine.hashing.hash_strings`) of the four keys.
+
+    Returns:
+        uint64 array of shape (4, number of strings).
+    """
+    return _hash_keys(outs_off, outs)

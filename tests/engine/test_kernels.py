@@ -267,15 +267,13 @@ def test_one_edit_check_matches_osa_distance(pairs):
     st.text("0129", min_size=6, max_size=9),
 )
 def test_typo_join_serial_and_parallel_find_the_same(keys, token):
-    from cashmatch.engine.hashing import _typo_join_pass, _typo_join_serial
+    from cashmatch.engine.hashing import _buffers, _typo_join_pass, _typo_join_serial
     from cashmatch.engine.references import KeyIndex
 
     invoice_keys, tokens = pa.array(keys), pa.array([token])
     owners, hashes = np.arange(len(keys)), hash_strings(invoice_keys)
     index = KeyIndex.build(hashes, owners)
     queries, _ = hash_deletions(tokens, 1)
-    from cashmatch.engine.hashing import _buffers
-
     t_off, t_data = _buffers(tokens)
     i_off, i_data = _buffers(invoice_keys)
     n = len(queries)
@@ -283,6 +281,8 @@ def test_typo_join_serial_and_parallel_find_the_same(keys, token):
         queries,
         np.zeros(n, np.int64),
         index.hashes,
+        index.directory,
+        index.shift,
         index.starts,
         index.rows,
         t_off,
@@ -294,11 +294,8 @@ def test_typo_join_serial_and_parallel_find_the_same(keys, token):
         np.zeros(n, np.int64),
         np.zeros(len(keys), np.int64),
     )
-    empty = np.zeros(0, np.int64)
-    assert np.array_equal(
-        _typo_join_pass(*args, empty, empty, empty, False),
-        _typo_join_serial(*args, empty, empty, empty, False),
-    )
+    for got, expected in zip(_typo_join_pass(*args), _typo_join_serial(*args)):
+        assert np.array_equal(got, expected)
 
 
 @settings(max_examples=500, deadline=None)

@@ -1,0 +1,184 @@
+"""The reference-extraction kernels against plain implementations of what they compute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
+
+from cashmatch.engine.hashing import (
+    ORDERED_MIN_QUERIES,
+    _buffers,
+    hash_deletions,
+    hash_deletions_of,
+    hash_strings,
+    typo_join,
+)
+from cashmatch.engine.keys_kernel import hash_keys, key_buffers
+from cashmatch.engine.normalize import reference_keys
+from cashmatch.engine.references import (
+    QUALITY_DIGITS,
+    QUALITY_EXACT,
+    QUALITY_OCR,
+    QUALITY_TYPO,
+    KeyIndex,
+    _pair_order,
+    extract_references,
+    extract_references_arrow,
+)
+
+# Separators of every kind, slashes, characters RE2's \s does not cover
+# (vertical tab, no-break space), and letters pyarrow upper-cases beyond ASCII.
+remittance = st.text(alphabet="aZ09-/. \t\n\x0b\xa0,;:()[]{}#'\"+&*=éßı", max_size=24)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.none(), remittance), min_size=1, max_size=12))
+def test_candidates_kernel_matches_the_arrow_reference(texts):
+    fast = extract_references(pa.array(texts, pa.string()), with_kind=True)
+    slow = extract_references_arrow(pa.array(texts, pa.string()), with_kind=True)
+    assert fast[0].to_pylist() == slow[0].to_pylist()
+    assert fast[1].tolist() == slow[1].tolist()
+    assert fast[2].tolist() == slow[2].tolist()
+
+
+def test_candidates_of_a_slice_read_only_the_slice():
+    texts = pa.array(["skip me", "INV 1/2", "x"]).slice(1, 1)
+    candidates, owner = extract_references(texts)
+    assert candidates.to_pylist() == ["INV", "1/2", "INV1/2", "1", "2"]
+    assert owner.tolist() == [0] * 5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), remittance), min_size=1, max_size=12))
+def test_key_hashes_are_the_hashes_of_the_keys(values):
+    strings = pa.array(values, pa.string())
+    offsets, data = key_buffers(*_buffers(strings))
+    hashes = hash_keys(offsets, data)
+    for row, name in enumerate(("alnum", "folded", "digits", "groups")):
+        key = reference_keys(strings)[name]
+        assert hashes[row].tolist() == hash_strings(key).tolist()
+        lengths = [len(v.encode()) for v in key.to_pylist()]
+        assert np.diff(offsets[row]).tolist() == lengths
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("0129", max_size=6), min_size=1, max_size=20), st.data())
+def test_deletions_of_selected_strings_are_those_of_the_strings_taken(values, data):
+    selected = data.draw(st.lists(st.integers(0, len(values) - 1), max_size=10))
+    offsets, data_bytes = _buffers(pa.array(values))
+    got, owner = hash_deletions_of(offsets, data_bytes, np.array(selected, np.int64), 3)
+    expected, expected_owner = hash_deletions(pa.array([values[i] for i in selected]), 3)
+    assert got.tolist() == expected.tolist()
+    assert owner.tolist() == expected_owner.tolist()
+
+
+def naive_lookup(keys: list[int], owners: list[int], queries: list[int], max_hits: int):
+    """Every (query position, owner) pair, in query order then owner order."""
+    buckets: dict[int, list[int]] = {}
+    for key, owner in sorted(set(zip(keys, owners)), key=lambda pair: pair[1]):
+        buckets.setdefault(key, []).append(owner)
+    pairs = []
+    for q, key in enumerate(queries):
+        rows = buckets.get(key, [])
+        if len(rows) <= max_hits:
+            pairs += [(q, r) for r in rows]
+    return pairs
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 50)), max_size=60),
+    st.lists(st.integers(0, 40), max_size=30),
+    st.integers(1, 4),
+)
+def test_lookup_matches_a_dictionary(entries, queries, max_hits):
+    # Small integers, spread over the 64 bits so that the directory's buckets are used.
+    def spread(k: int) -> int:
+        return k * 0x9E3779B97F4A7C15 % 2**64
+
+    keys = [spread(k) for k, _ in entries]
+    owners = [o for _, o in entries]
+    index = KeyIndex.build(np.array(keys, np.uint64), np.array(owners, np.int64))
+    hashed = np.array([spread(q) for q in queries], np.uint64)
+    query_of, rows = index.lookup(hashed, max_hits)
+    expected = naive_lookup(keys, owners, hashed.tolist(), max_hits)
+    assert list(zip(query_of.tolist(), rows.tolist())) == expected
+
+
+def test_lookup_of_many_queries_in_grouped_order_keeps_query_order():
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 2**63, 3000, dtype=np.uint64) * np.uint64(2)
+    owners = rng.integers(0, 500, 3000)
+    index = KeyIndex.build(keys, owners)
+    queries = np.concatenate([rng.choice(keys, 3 * ORDERED_MIN_QUERIES), keys[:100] + 1])
+    queries = rng.permutation(queries)
+    selected = np.flatnonzero(rng.random(len(queries)) < 0.8)
+    query_of, rows = index.lookup(queries, 3, selected)
+    expected = naive_lookup(keys.tolist(), owners.tolist(), queries[selected].tolist(), 3)
+    expected = [(int(selected[q]), r) for q, r in expected]
+    assert list(zip(query_of.tolist(), rows.tolist())) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.text("0129", min_size=3, max_size=7), st.integers(0, 3)), min_size=1),
+    st.lists(st.text("0129", min_size=3, max_size=7), min_size=1, max_size=8),
+    st.integers(1, 6),
+)
+def test_typo_join_matches_the_naive_join(invoices, tokens, max_hits):
+    keys = [k for k, _ in invoices]
+    amount = np.array([a for _, a in invoices], np.int64)
+    index_hashes, index_owner = hash_deletions(pa.array(keys), 1)
+    index = KeyIndex.build(index_hashes, index_owner)
+    queries, query_token = hash_deletions(pa.array(tokens), 1)
+    low = np.arange(len(queries)) % 3
+    high = low + 1
+    got = typo_join(
+        queries,
+        query_token,
+        index.hashes,
+        index.directory,
+        index.shift,
+        index.starts,
+        index.rows,
+        pa.array(tokens),
+        pa.array(keys),
+        max_hits,
+        low,
+        high,
+        amount,
+    )
+    # The index maps a deletion hash to its invoices; the naive join does the same.
+    owner_keys = [int(h) for h in index_hashes]
+    expected = []
+    for k, h in enumerate(queries.tolist()):
+        rows = sorted({int(o) for hh, o in zip(owner_keys, index_owner.tolist()) if hh == h})
+        if not rows or len(rows) > max_hits:
+            continue
+        t = int(query_token[k])
+        for inv in rows:
+            if low[k] <= amount[inv] <= high[k] and OSA.distance(tokens[t], keys[inv]) == 1:
+                expected.append((t, inv))
+    assert list(zip(got[0].tolist(), got[1].tolist())) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.integers(0, 7),
+            st.sampled_from([QUALITY_EXACT, QUALITY_OCR, QUALITY_DIGITS, QUALITY_TYPO]),
+        ),
+        max_size=40,
+    )
+)
+def test_pair_order_is_the_lexsort(rows):
+    payment = np.array([p for p, _, _ in rows], np.int64)
+    invoice = np.array([i for _, i, _ in rows], np.int64)
+    quality = np.array([q for _, _, q in rows], np.float64)
+    expected = np.lexsort((-quality, invoice, payment))
+    assert _pair_order(payment, invoice, quality, 8).tolist() == expected.tolist()
