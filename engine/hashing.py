@@ -380,15 +380,25 @@ def one_edit_apart(
 
 
 @nb.njit(cache=True, inline="always")
-def _edit_match(k, r, q_tok, rows, t_off, t_data, i_off, i_data, q_low, q_high, i_amount):
-    inv = rows[r]
-    # The amount first: an integer compare spares most byte-by-byte checks.
-    if i_amount[inv] < q_low[k] or i_amount[inv] > q_high[k]:
-        return -1
-    t = q_tok[k]
-    if _one_edit(t_data, t_off[t], t_off[t + 1], i_data, i_off[inv], i_off[inv + 1]):
-        return inv
-    return -1
+def _bucket_matches(p, t, low, high, starts, rows, t_off, t_data, i_off, i_data, i_amount, out):
+    """Invoices of bucket ``p`` one edit from token ``t``, amount in [low, high]: how many.
+
+    They are written to ``out`` when it is not empty. The token's bounds and the
+    amount range are read once: the loop runs over every invoice of the bucket.
+    """
+    t_lo, t_hi = t_off[t], t_off[t + 1]
+    found = 0
+    for r in range(starts[p], starts[p + 1]):
+        inv = rows[r]
+        # The amount first: an integer compare spares most byte-by-byte checks.
+        amount = i_amount[inv]
+        if amount < low or amount > high:
+            continue
+        if _one_edit(t_data, t_lo, t_hi, i_data, i_off[inv], i_off[inv + 1]):
+            if len(out):
+                out[found] = inv
+            found += 1
+    return found
 
 
 @nb.njit(cache=True, parallel=True)
@@ -419,24 +429,27 @@ def _typo_join_pass(
     counts = np.zeros(n, np.int64)
     bucket = np.full(n, -1, np.int64)
     grouped, origin = _probe_order(q_hash, np.arange(n))
+    none = np.empty(0, np.int64)
     for m in nb.prange(n):
         p = _probe(hashes, directory, shift, grouped[m])
-        if p < 0:
+        if p < 0 or starts[p + 1] - starts[p] > max_hits:
             continue
         k = origin[m]
-        if starts[p + 1] - starts[p] > max_hits:
-            continue
         bucket[k] = p
-        found = 0
-        for r in range(starts[p], starts[p + 1]):
-            if (
-                _edit_match(
-                    k, r, q_tok, rows, t_off, t_data, i_off, i_data, q_low, q_high, i_amount
-                )
-                >= 0
-            ):
-                found += 1
-        counts[k] = found
+        counts[k] = _bucket_matches(
+            p,
+            q_tok[k],
+            q_low[k],
+            q_high[k],
+            starts,
+            rows,
+            t_off,
+            t_data,
+            i_off,
+            i_data,
+            i_amount,
+            none,
+        )
     offsets = np.zeros(n + 1, np.int64)
     for k in range(n):
         offsets[k + 1] = offsets[k] + counts[k]
@@ -445,16 +458,22 @@ def _typo_join_pass(
     out_inv = np.empty(offsets[n], np.int64)
     for m in nb.prange(len(matched)):
         k = matched[m]
-        j = offsets[k]
-        p = bucket[k]
-        for r in range(starts[p], starts[p + 1]):
-            inv = _edit_match(
-                k, r, q_tok, rows, t_off, t_data, i_off, i_data, q_low, q_high, i_amount
-            )
-            if inv >= 0:
-                out_tok[j] = q_tok[k]
-                out_inv[j] = inv
-                j += 1
+        lo, hi = offsets[k], offsets[k + 1]
+        out_tok[lo:hi] = q_tok[k]
+        _bucket_matches(
+            bucket[k],
+            q_tok[k],
+            q_low[k],
+            q_high[k],
+            starts,
+            rows,
+            t_off,
+            t_data,
+            i_off,
+            i_data,
+            i_amount,
+            out_inv[lo:hi],
+        )
     return out_tok, out_inv
 
 
