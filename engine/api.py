@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cashmatch.engine.array_decisions import decide_by_arrays
 from cashmatch.engine.assignment import resolve_contests
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import METHODS
@@ -19,9 +20,6 @@ from cashmatch.engine.decide import (
     Decider,
     Hypothesis,
     PaymentFacts,
-    obvious_matches,
-    quoted_group_matches,
-    short_quote_matches,
 )
 from cashmatch.engine.hashing import PARALLEL_MIN_ITEMS
 from cashmatch.engine.index import (
@@ -212,84 +210,22 @@ def match_payments(
     decider = Decider(index)
     has_remittance = np.zeros(n, bool)
     has_remittance[list(remittance)] = True
-    settled = Settled.nothing_yet(n)
-    if fast_path and decider.obvious(0, 0)[0].auto:
-        settled.settle_quoted(
+    if fast_path:
+        settled, decisions = decide_by_arrays(
+            index,
             decider,
-            obvious_matches(
-                index,
-                amount,
-                currency,
-                value_date,
-                ident.family,
-                hits.payment,
-                hits.invoice,
-                hits.quality,
-                has_remittance,
-                slack,
-                MAX_REFS_WEIGHED,
-            ),
-            amount,
-        )
-    if fast_path:
-        short_payments, short_rows, short_relation = short_quote_matches(
-            index,
-            settled.row == NOT_SETTLED,
+            hits,
+            ident,
             amount,
             currency,
             value_date,
-            ident.family,
-            ident.method,
             fee_max,
-            hits.payment,
-            hits.invoice,
-            hits.quality,
-            has_remittance,
-        )
-        settled.settle_short(
-            index,
-            short_payments,
-            short_rows,
-            short_relation,
-            amount,
-            value_date,
-            ident.family,
-            ident.method,
-        )
-    if fast_path:
-        usable = (index.currency[hits.invoice] == currency[hits.payment]) & (
-            index.amount[hits.invoice] > 0
-        )
-        quoting = np.bincount(hits.payment[usable], minlength=n) > 0
-        settled.settle_by_amount(
-            index,
-            np.flatnonzero((settled.row == NOT_SETTLED) & ~quoting & ~has_remittance),
-            amount,
-            currency,
-            value_date,
-            ident.family,
-            ident.method,
             slack,
-        )
-    decisions: dict[int, list[Hypothesis]] = {}
-    if fast_path:
-        group_payments, group_rows = quoted_group_matches(
-            index,
-            settled.row == NOT_SETTLED,
-            amount,
-            currency,
-            ident.family,
-            hits.payment,
-            hits.invoice,
-            hits.quality,
             has_remittance,
             MAX_REFS_WEIGHED,
         )
-        starts = np.flatnonzero(np.diff(group_payments, prepend=-1)).tolist()
-        group_rows = group_rows.tolist()
-        ends = starts[1:] + [len(group_rows)] if starts else []
-        for p, lo, hi in zip(group_payments[starts].tolist(), starts, ends, strict=True):
-            decisions[p] = decider.all_quoted(int(amount[p]), int(value_date[p]), group_rows[lo:hi])
+    else:
+        settled, decisions = Settled.nothing_yet(n), {}
     searched = np.setdiff1d(settled.pending, np.fromiter(decisions, np.int64), assume_unique=True)
     step = max(1, len(searched) // 100)
     for done, p in enumerate(searched.tolist()):

@@ -204,6 +204,18 @@ class Decider:
         facts = PaymentFacts(amount, -1, value_date, -1, -1, 0, 0, *_NO_REFS, [])
         return self._rank([self.hypothesis(facts, rows, "refs_all+amount_exact", AMOUNT_EXACT)])
 
+    def completed(
+        self, amount: int, value_date: int, rows: list[int], proven: bool
+    ) -> list[Hypothesis]:
+        """The decision for an overpaid quote whose excess other invoices make up exactly.
+
+        ``rows``: the quoted invoice, then those found (see :mod:`~cashmatch.engine.overpaid`).
+        """
+        facts = PaymentFacts(amount, -1, value_date, -1, -1, 0, 0, *_NO_REFS, [])
+        h = self.hypothesis(facts, rows, "ref+subset_sum", AMOUNT_EXACT)
+        self._unproven(h, proven)
+        return self._rank([h])
+
     def obvious(self, amount: int, row: int) -> list[Hypothesis]:
         """The decision for a payment :func:`obvious_matches` settled: its one quote, in full."""
         reason = "ref_exact+amount_exact"
@@ -583,6 +595,39 @@ def obvious_matches(
     return np.where(ok, row, -1)
 
 
+def single_quotes(
+    index: OpenItemIndex,
+    pending: np.ndarray,
+    amount: np.ndarray,
+    currency: np.ndarray,
+    family: np.ndarray,
+    hit_payment: np.ndarray,
+    hit_invoice: np.ndarray,
+    hit_quality: np.ndarray,
+    has_remittance: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pending payments that quote exactly one number: an invoice they may pay, strongly.
+
+    The invoice is open, of the payment's currency and of the payer's family
+    (of anyone's when the payer is unknown), and the payment carries no
+    remittance lines and is a credit: :meth:`Decider.decide` then weighs that
+    invoice alone (``Decider._single``), and the customer's other invoices only
+    if no hypothesis from it may be posted.
+
+    Returns:
+        (payments, rows): each such payment and its quoted invoice.
+    """
+    n = len(amount)
+    hit_count = np.bincount(hit_payment, minlength=n)
+    chosen = (hit_count[hit_payment] == 1) & pending[hit_payment] & ~has_remittance[hit_payment]
+    payment, invoice = hit_payment[chosen], hit_invoice[chosen]
+    payer_family = family[payment]
+    ok = (hit_quality[chosen] >= _STRONG_REF) & (amount[payment] > 0)
+    ok &= (index.currency[invoice] == currency[payment]) & (index.amount[invoice] > 0)
+    ok &= (payer_family < 0) | (payer_family == index.family[invoice])
+    return payment[ok], invoice[ok]
+
+
 # The reason :meth:`Decider._single` gives one quoted invoice paid short.
 SHORT_REASONS = {
     AMOUNT_FEE: "ref_exact+fee_shortpay",
@@ -624,22 +669,21 @@ def short_quote_matches(
         pays and the amount relation (``AMOUNT_FEE``, ``AMOUNT_DISCOUNT`` or
         ``AMOUNT_PARTIAL``).
     """
-    n = len(amount)
     config = index.config
-    hit_count = np.bincount(hit_payment, minlength=n)
-    chosen = (hit_count[hit_payment] == 1) & pending[hit_payment] & ~has_remittance[hit_payment]
-    payment, invoice = hit_payment[chosen], hit_invoice[chosen]
-    open_amount = index.amount[invoice]
-    payer_family = family[payment]
-    ok = (hit_quality[chosen] >= _STRONG_REF) & (amount[payment] > 0)
-    ok &= (index.currency[invoice] == currency[payment]) & (open_amount > amount[payment])
-    ok &= (payer_family < 0) | (payer_family == index.family[invoice])
-    payment, invoice, open_amount, payer_family = (
-        payment[ok],
-        invoice[ok],
-        open_amount[ok],
-        payer_family[ok],
+    payment, invoice = single_quotes(
+        index,
+        pending,
+        amount,
+        currency,
+        family,
+        hit_payment,
+        hit_invoice,
+        hit_quality,
+        has_remittance,
     )
+    shorter = index.amount[invoice] > amount[payment]
+    payment, invoice = payment[shorter], invoice[shorter]
+    open_amount, payer_family = index.amount[invoice], family[payment]
     relation = classify_amounts(
         amount[payment],
         open_amount,

@@ -3,7 +3,8 @@
 Most payments of a batch need no per-payment search: one quoted invoice open
 for exactly the amount paid (:func:`~cashmatch.engine.decide.obvious_matches`),
 one quoted invoice paid short by a fee, a discount or a part
-(:func:`~cashmatch.engine.decide.short_quote_matches`), or no usable quote
+(:func:`~cashmatch.engine.decide.short_quote_matches`) or paid over
+(:mod:`~cashmatch.engine.overpaid`), or no usable quote
 and an amount that names one invoice or none
 (:func:`~cashmatch.engine.amount_match.amount_matches`). Their decisions stay
 arrays through the global assignment and into the matches table; building a
@@ -28,14 +29,12 @@ from cashmatch.engine.customers import STRONG_METHODS
 from cashmatch.engine.decide import (
     AUTO_REASONS,
     RESIDUAL_OF,
-    SHORT_REASONS,
     SUGGESTION_CAP,
     Decider,
     Hypothesis,
 )
 from cashmatch.engine.index import OpenItemIndex
 from cashmatch.engine.schemas import RESIDUAL_NONE
-from cashmatch.engine.scoring import AMOUNT_PARTIAL
 
 NOT_SETTLED = -2  # in Settled.row: the payment goes through the full search
 NO_INVOICE = -1  # in Settled.row: settled as matching nothing
@@ -108,48 +107,51 @@ class Settled:
         self.reason[chosen] = "+".join([template.reason, *template.notes])
         self.applied[chosen] = amount[chosen]
 
-    def settle_short(
+    def settle_single(
         self,
         index: OpenItemIndex,
         payments: np.ndarray,
         rows: np.ndarray,
+        reasons: list[str],
         relation: np.ndarray,
+        capped: np.ndarray,
         amount: np.ndarray,
         value_date: np.ndarray,
-        family: np.ndarray,
-        method: np.ndarray,
     ) -> None:
-        """Settle :func:`~cashmatch.engine.decide.short_quote_matches`' payments.
+        """Settle payments each left with one quoted invoice, paid short, in full or over.
 
-        The confidence follows ``Decider._single``, :meth:`Decider.hypothesis`
+        The confidence follows :meth:`Decider.hypothesis`, ``Decider._single``
         and ``Decider._rank`` in the same order of float operations: the
-        reason's base figure, x0.85 when paid before the invoice was issued; a
-        part payment by a payer not known to be the invoice's customer is
-        capped at the mismatch figure and never automatic; then the auto
-        threshold and the suggestion cap.
+        reason's base figure, x0.85 when paid before the invoice was issued;
+        where ``capped`` (a part payment by a payer not known to be the
+        invoice's customer, a suspicious overpayment) the mismatch figure at
+        most and never automatic; then the auto threshold and the suggestion
+        cap. The payment is applied up to the open amount; the invoice's
+        residual gets the action of the amount ``relation``.
         """
         config = index.config
-        reasons = [SHORT_REASONS[int(r)] for r in relation.tolist()]
         confidence = np.array([config.rule_confidence.get(r, 0.5) for r in reasons], np.float64)
         early = value_date[payments] < index.issue[rows] - 3
         confidence = np.where(early, confidence * 0.85, confidence)
-        unconfirmed = (relation == AMOUNT_PARTIAL) & ~(
-            np.isin(method[payments], STRONG_METHODS) & (family[payments] == index.family[rows])
-        )
         mismatch = config.rule_confidence.get("ref+amount_mismatch", 0.6)
-        confidence = np.where(unconfirmed, np.minimum(confidence, mismatch), confidence)
-        auto = np.array([r in AUTO_REASONS for r in reasons], bool) & ~unconfirmed
+        confidence = np.where(capped, np.minimum(confidence, mismatch), confidence)
+        auto = np.array([r in AUTO_REASONS for r in reasons], bool) & ~capped
         auto &= confidence >= config.auto_threshold
         confidence = np.where(auto, confidence, np.minimum(confidence, SUGGESTION_CAP))
+        applied = np.minimum(amount[payments], index.amount[rows])
+        residual = index.amount[rows] - applied
         self.row[payments] = rows
         self.confidence[payments] = confidence
         self.auto[payments] = auto
         self.reason[payments] = [
             r + "+paid_before_issue" if e else r for r, e in zip(reasons, early.tolist())
         ]
-        self.applied[payments] = amount[payments]
-        self.residual[payments] = index.amount[rows] - amount[payments]
-        self.action[payments] = [RESIDUAL_OF[int(r)] for r in relation.tolist()]
+        self.applied[payments] = applied
+        self.residual[payments] = residual
+        self.action[payments] = [
+            RESIDUAL_OF[r] if left else RESIDUAL_NONE
+            for r, left in zip(relation.tolist(), residual.tolist())
+        ]
 
     def settle_by_amount(
         self,

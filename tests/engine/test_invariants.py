@@ -86,22 +86,23 @@ def _partly_unknown_payers(data) -> pa.Table:
 def test_array_paths_decide_payments_of_every_kind(monkeypatch):
     # The equality above only means something if the array paths decide some
     # payments of each kind they claim: fee, discount, part payment posted and
-    # suggested (its payer unknown), several quoted invoices paid together.
-    from cashmatch.engine import api
+    # suggested (its payer unknown), several quoted invoices paid together, an
+    # overpayment posted or suggested, an unquoted invoice paid beside a quoted one.
+    from cashmatch.engine import array_decisions
     from cashmatch.engine.scoring import AMOUNT_DISCOUNT, AMOUNT_FEE, AMOUNT_PARTIAL
 
     seen = {}
 
     def spy_on(name):
-        original = getattr(api, name)
+        original = getattr(array_decisions, name)
 
         def spy(*args):
             seen[name] = original(*args)
             return seen[name]
 
-        monkeypatch.setattr(api, name, spy)
+        monkeypatch.setattr(array_decisions, name, spy)
 
-    for name in ("short_quote_matches", "quoted_group_matches"):
+    for name in ("short_quote_matches", "quoted_group_matches", "overpaid_quote_decisions"):
         spy_on(name)
     data = generate(11, 6000, 3000)
     index = build_index(data.open_items, data.customers)
@@ -124,6 +125,10 @@ def test_array_paths_decide_payments_of_every_kind(monkeypatch):
     grouped, rows = seen["quoted_group_matches"]
     assert len(np.unique(grouped)) < len(rows)
     assert ("refs_all+amount_exact", "auto") in kinds(grouped)
+    overpaid = seen["overpaid_quote_decisions"]
+    assert ("ref_exact+overpay", "auto") in kinds(overpaid.settle_payments)
+    assert ("ref_exact+overpay", "suggested") in kinds(overpaid.settle_payments)
+    assert ("ref+subset_sum", "auto") in kinds(overpaid.completed_payments)
     assert match_payments(index, payments, fast_path=False).matches.equals(matches)
 
 
