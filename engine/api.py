@@ -43,6 +43,11 @@ from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_serial
 from cashmatch.engine.settled import NO_INVOICE, NOT_SETTLED, Settled
 
 ProgressCallback = Callable[[int, int], None]
+# From this many payments in a batch, those that need no search are decided by
+# array operations (engine/array_decisions.py); below, one by one.
+ARRAY_DECISIONS_MIN_PAYMENTS = 32
+# Up to this many rows, a matches table is summarised with Python lists.
+SMALL_TABLE_ROWS = 64
 
 # A payment is decided on its best-scored references, this many at most: a text
 # quoting hundreds of numbers is not decided on the hundredth.
@@ -124,10 +129,12 @@ def match_payments(
         index: open items indexed by :func:`build_index`.
         payments: a table of :data:`~cashmatch.engine.schemas.PAYMENTS`.
         progress: called as ``progress(done, total)`` while payments are decided.
-        fast_path: decide the payments that need no search with array
-            operations (:mod:`~cashmatch.engine.settled`: one quoted invoice
-            paid exactly or short, or an amount that names one invoice or
-            none); off only to check that it changes nothing.
+        fast_path: in batches of ``ARRAY_DECISIONS_MIN_PAYMENTS`` or more,
+            decide the payments that need no search with array operations
+            (:mod:`~cashmatch.engine.array_decisions`: a quoted invoice paid
+            exactly, short or over, quoted invoices paid together, an amount
+            that names one invoice or none); off only to check that it
+            changes nothing.
 
     Returns:
         A :class:`MatchResult` whose ``matches`` hold every payment at least once.
@@ -210,7 +217,9 @@ def match_payments(
     decider = Decider(index)
     has_remittance = np.zeros(n, bool)
     has_remittance[list(remittance)] = True
-    if fast_path:
+    # A handful of payments is decided faster one by one than by the array
+    # rules' few dozen whole-batch operations; both decide alike.
+    if fast_path and n >= ARRAY_DECISIONS_MIN_PAYMENTS:
         settled, decisions = decide_by_arrays(
             index,
             decider,
@@ -279,6 +288,23 @@ def _summary(matches: pa.Table) -> tuple[dict[str, int], dict[str, int]]:
     payment.
     """
     ids, status = matches["payment_id"], matches["status"]
+    if len(matches) <= SMALL_TABLE_ROWS:
+        # A few rows: Python over lists beats a dozen Arrow calls at ~10 us each.
+        counts: Counter = Counter()
+        applied: dict[str, int] = {}
+        previous = None
+        for payment_id, state, code, amount in zip(
+            ids.to_pylist(),
+            status.to_pylist(),
+            matches["currency"].to_pylist(),
+            matches["amount_applied_minor"].to_pylist(),
+        ):
+            if payment_id != previous:
+                counts[state] += 1
+                previous = payment_id
+            if state == AUTO:
+                applied[code] = applied.get(code, 0) + amount
+        return dict(counts), applied
     first = np.ones(len(matches), bool)
     if len(matches) > 1:
         same = pc.equal(ids.slice(1), ids.slice(0, len(matches) - 1))
@@ -403,6 +429,8 @@ def _matches_table(index, payments, decisions, settled, ident, amount, currency)
     fast_amount = np.where(matched, settled.applied[fast], 0)
 
     def joined(decided: list, fast_part: np.ndarray, kind: pa.DataType) -> pa.Array:
+        if not k:
+            return pa.array(decided, kind)
         return pa.concat_arrays([pa.array(decided, kind), pa.array(fast_part, kind)])
 
     payment = np.concatenate([np.array(out_payment, np.int64), fast]).astype(np.int64)

@@ -313,3 +313,19 @@ def test_remittance_line_without_amount_falls_back_to_references(standard_ledger
     # Not the advice's split (a line lacks its amount): both quoted invoices, in full.
     assert got == {"I1": 125000, "I2": 98050}
     assert rows[0]["reason"] == "refs_all+amount_exact"
+
+
+def test_small_and_large_tables_are_summarised_alike(monkeypatch):
+    from bench.generator import generate
+    from cashmatch.engine import api, build_index, match_payments
+
+    data = generate(3, 400, 60)
+    index = build_index(data.open_items, data.customers)
+    matches = match_payments(index, data.payments).matches
+    assert len(matches) > api.SMALL_TABLE_ROWS
+    as_large = api._summary(matches)
+    monkeypatch.setattr(api, "SMALL_TABLE_ROWS", len(matches))
+    as_small = api._summary(matches)
+    assert as_small == as_large
+    assert sum(as_large[0].values()) == data.payments.num_rows
+    assert as_large[1] and all(v > 0 for v in as_large[1].values())
