@@ -22,6 +22,7 @@ from cashmatch.engine.hashing import (
     bucket_directory,
     hash_deletions,
     hash_deletions_of,
+    hash_order,
     hash_strings,
     lookup_hashes,
     typo_join_buffers,
@@ -56,7 +57,12 @@ class KeyIndex:
         # Invoice positions fit in int32 (2 billion open items): half the memory
         # of the deletion index's ten entries per invoice.
         owners = owners.astype(np.int32, copy=False)
-        order = np.lexsort((owners, hashes))
+        if len(owners) < 2 or bool(np.all(owners[1:] >= owners[:-1])):
+            # Owners come in order (each key's variants together): a stable sort
+            # by hash alone is the sort by (hash, owner).
+            order = hash_order(np.ascontiguousarray(hashes, np.uint64))
+        else:
+            order = np.lexsort((owners, hashes))
         hashes, owners = hashes[order], owners[order]
         keep = np.ones(len(hashes), bool)
         keep[1:] = (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])

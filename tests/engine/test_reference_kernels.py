@@ -13,6 +13,7 @@ from cashmatch.engine.hashing import (
     _buffers,
     hash_deletions,
     hash_deletions_of,
+    hash_order,
     hash_strings,
     typo_join,
 )
@@ -182,3 +183,26 @@ def test_pair_order_is_the_lexsort(rows):
     quality = np.array([q for _, _, q in rows], np.float64)
     expected = np.lexsort((-quality, invoice, payment))
     assert _pair_order(payment, invoice, quality, 8).tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**64 - 1), max_size=300),
+    st.integers(0, 5),
+)
+def test_hash_order_is_a_stable_argsort(values, repeats):
+    # Repeats make equal hashes (one deletion variant shared by many invoices);
+    # a narrow range fills a bucket past the insertion-sort limit.
+    hashes = np.array(values + values[:repeats] * 40 + [7] * repeats * 10, np.uint64)
+    expected = np.argsort(hashes, kind="stable")
+    assert hash_order(hashes).tolist() == expected.tolist()
+
+
+def test_key_index_sorts_by_hash_then_owner_whatever_the_owner_order():
+    hashes = np.array([5, 3, 5, 3, 9, 5], np.uint64)
+    in_order = KeyIndex.build(hashes, np.array([0, 1, 1, 2, 3, 3]))
+    shuffled = KeyIndex.build(hashes[::-1].copy(), np.array([3, 3, 2, 1, 1, 0]))
+    for index in (in_order, shuffled):
+        assert index.hashes.tolist() == [3, 5, 9]
+        rows = [index.rows[index.starts[k] : index.starts[k + 1]].tolist() for k in range(3)]
+        assert rows == [[1, 2], [0, 1, 3], [3]]
