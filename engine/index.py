@@ -20,6 +20,7 @@ from cashmatch.engine.customers import CustomerIndex
 from cashmatch.engine.errors import InputError
 from cashmatch.engine.hashing import StringLookup
 from cashmatch.engine.money import CURRENCY_EXPONENTS
+from cashmatch.engine.moved_rows import with_moved_rows
 from cashmatch.engine.references import ReferenceIndex
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS
 
@@ -78,34 +79,6 @@ def check_currencies(values: pa.Array, table: str) -> None:
 
 def _days(dates: pa.Array) -> np.ndarray:
     return dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _resorted(keys, amounts, rows, changed, changed_keys, changed_amounts):
-    """Sorted (key, amount, row) lookup arrays with some rows moved to their new amounts.
-
-    Rows of equal key and amount stay in row order, as :func:`build_index` sorts
-    them: an index updated in place and one rebuilt break ties alike.
-    """
-    where = np.flatnonzero(np.isin(rows, changed))
-    keys, amounts, rows = np.delete(keys, where), np.delete(amounts, where), np.delete(rows, where)
-    order = np.lexsort((changed, changed_amounts, changed_keys))
-    changed, changed_keys, changed_amounts = (
-        changed[order],
-        changed_keys[order],
-        changed_amounts[order],
-    )
-    at = np.empty(len(changed), np.int64)
-    for k in range(len(changed)):
-        lo = np.searchsorted(keys, changed_keys[k], "left")
-        hi = np.searchsorted(keys, changed_keys[k], "right")
-        a = lo + np.searchsorted(amounts[lo:hi], changed_amounts[k], "left")
-        b = lo + np.searchsorted(amounts[lo:hi], changed_amounts[k], "right")
-        at[k] = a + np.searchsorted(rows[a:b], changed[k])
-    return (
-        np.insert(keys, at, changed_keys),
-        np.insert(amounts, at, changed_amounts),
-        np.insert(rows, at, changed),
-    )
 
 
 @dataclass
@@ -181,8 +154,9 @@ class OpenItemIndex:
 
         The index is not changed, so matches running on it keep a consistent
         view; the new one shares everything but the amounts and the sorted
-        amount lookups, which are updated in O(open items) memory moves rather
-        than rebuilt. Ids not in the index are ignored.
+        amount lookups, which are updated in one merge pass
+        (:func:`~cashmatch.engine.moved_rows.with_moved_rows`) rather than
+        rebuilt. Ids not in the index are ignored.
 
         Example:
             >>> import datetime as dt
@@ -198,14 +172,24 @@ class OpenItemIndex:
         positions = self.positions_of(list(invoice_ids))
         keep = positions >= 0
         rows, new = positions[keep], np.asarray(amounts, np.int64)[keep]
+        # An invoice named twice takes its last amount.
+        last = len(rows) - 1 - np.unique(rows[::-1], return_index=True)[1]
+        rows, new = rows[last], new[last]
+        old = self.amount[rows]
         amount = self.amount.copy()
         amount[rows] = new
         block = self.family[rows] * (len(self.currencies) + 1) + self.currency[rows]
-        block_keys, block_amounts, block_rows = _resorted(
-            self.block_keys, self.block_amounts, self.block_rows, rows, block, new
+        block_keys, block_amounts, block_rows = with_moved_rows(
+            self.block_keys, self.block_amounts, self.block_rows, rows, block, old, new
         )
-        global_keys, global_amounts, global_rows = _resorted(
-            self.global_keys, self.global_amounts, self.global_rows, rows, self.currency[rows], new
+        global_keys, global_amounts, global_rows = with_moved_rows(
+            self.global_keys,
+            self.global_amounts,
+            self.global_rows,
+            rows,
+            self.currency[rows],
+            old,
+            new,
         )
         return dataclasses.replace(
             self,

@@ -342,3 +342,28 @@ def test_amount_classifier_on_arrays_matches_one_by_one(cases):
     got = classify_amounts(pay, open_amount, fee_max, 0.05, bp, days, 30)
     want = [classify_amount(p, o, f, 0.05, bp, d, 30) for p, o, f, d in rows]
     assert got.tolist() == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_moving_rows_to_new_amounts_equals_sorting_again(data):
+    from cashmatch.engine.moved_rows import with_moved_rows
+
+    n = data.draw(st.integers(1, 40))
+    key = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), np.int64)
+    amount = np.array(data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)), np.int64)
+    order = np.lexsort((np.arange(n), amount, key))
+    moved = np.array(data.draw(st.lists(st.integers(0, n - 1), unique=True, max_size=n)), np.int64)
+    new = np.array(
+        data.draw(st.lists(st.integers(0, 5), min_size=len(moved), max_size=len(moved))),
+        np.int64,
+    )
+    got = with_moved_rows(key[order], amount[order], order, moved, key[moved], amount[moved], new)
+    changed = amount.copy()
+    changed[moved] = new
+    again = np.lexsort((np.arange(n), changed, key))
+    assert [a.tolist() for a in got] == [
+        key[again].tolist(),
+        changed[again].tolist(),
+        again.tolist(),
+    ]
