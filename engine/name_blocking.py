@@ -27,6 +27,7 @@ are exactly those of a full scan.
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 from rapidfuzz import fuzz, process
 
@@ -62,6 +63,39 @@ def _signatures(histograms: np.ndarray) -> np.ndarray:
     return np.packbits(bits, axis=1, bitorder="little").view("<u8").ravel()
 
 
+@nb.njit(cache=True, inline="always")
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@nb.njit(cache=True)
+def _candidates(length, signature, histogram, lengths, signatures, histograms, score_cutoff):
+    """Positions of the names whose ratio bound reaches ``score_cutoff - 1/2`` (module doc).
+
+    Keep when ``100 * (n - lb) / n >= c - 1/2``, in integers
+    ``200 * (n - lb) >= (2c - 1) * n``: first with the cheap bound (signatures
+    and lengths), then with the exact histogram distance for the few left.
+    """
+    out = np.empty(len(lengths), np.int64)
+    m = 0
+    for k in range(len(lengths)):
+        total = length + lengths[k]
+        need = (2 * score_cutoff - 1) * total
+        bound = max(_popcount(signatures[k] ^ signature), abs(lengths[k] - length))
+        if 200 * (total - bound) < need:
+            continue
+        exact = 0
+        for c in range(histograms.shape[1]):
+            exact += abs(np.int64(histograms[k, c]) - np.int64(histogram[c]))
+        if 200 * (total - exact) >= need:
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
 class FuzzyNames:
     """Names to search by :func:`rapidfuzz.fuzz.ratio`, blocked by lossless filters.
 
@@ -84,18 +118,15 @@ class FuzzyNames:
         if not self.names:
             return np.zeros(0, np.int64)
         length, histogram = _histograms([query])
-        signature = _signatures(histogram)[0]
-        total = int(length[0]) + self._lengths
-        # Keep when 100 * (n - lb) / n >= c - 1/2, in integers: 200 * (n - lb) >= (2c - 1) * n.
-        need = (2 * score_cutoff - 1) * total
-        bound = np.maximum(
-            np.bitwise_count(self._signatures ^ signature).astype(np.int64),
-            np.abs(self._lengths - int(length[0])),
+        return _candidates(
+            int(length[0]),
+            _signatures(histogram)[0],
+            histogram[0],
+            self._lengths,
+            self._signatures,
+            self._histograms,
+            score_cutoff,
         )
-        kept = np.flatnonzero(200 * (total - bound) >= need)
-        # The exact histogram distance on the few left.
-        exact = np.abs(self._histograms[kept] - histogram[0]).sum(axis=1)
-        return kept[200 * (total[kept] - exact) >= need[kept]]
 
     def scores(self, query: str, score_cutoff: int) -> tuple[np.ndarray, np.ndarray]:
         """The names scoring at least score_cutoff: positions ascending, and their uint8 scores.

@@ -521,3 +521,34 @@ def test_fuzzy_ties_prefer_the_first_known_name_and_families_count_once():
             want = ReferenceIndex(master, items, config).identify(payers, accounts)
             assert got.customer.tolist() == want.customer.tolist()
             assert got.method.tolist() == want.method.tolist()
+
+
+def _candidates_naive(fuzzy: FuzzyNames, query: str, cutoff: int) -> list[int]:
+    """The blocking bounds of name_blocking's docstring, one name at a time."""
+    from collections import Counter
+
+    def column(ch):
+        if "A" <= ch <= "Z":
+            return ch
+        return ch if "0" <= ch <= "9" or ch == " " else "other"
+
+    kept = []
+    q = Counter(column(ch) for ch in query)
+    for k, name in enumerate(fuzzy.names):
+        n = len(query) + len(name)
+        c = Counter(column(ch) for ch in name)
+        exact = sum(abs(q[x] - c[x]) for x in set(q) | set(c))
+        if 200 * (n - exact) >= (2 * cutoff - 1) * n:
+            kept.append(k)
+    return kept
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), cutoff=st.sampled_from([50, 80, 84, 90, 100]))
+def test_blocking_keeps_exactly_the_names_within_the_histogram_bound(seed, cutoff):
+    rng = random.Random(seed)
+    bases = [normalize_name(_name(rng)) for _ in range(8)]
+    names = [_misspelt(rng, rng.choice(bases)) for _ in range(60)] + ["", "ÆØ ŒX", "A1 2B"]
+    fuzzy = FuzzyNames(names)
+    for query in [_misspelt(rng, rng.choice(bases)) for _ in range(6)] + ["", "ÆØ"]:
+        assert fuzzy.candidates(query, cutoff).tolist() == _candidates_naive(fuzzy, query, cutoff)
