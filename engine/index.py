@@ -20,7 +20,7 @@ from cashmatch.engine.customers import CustomerIndex
 from cashmatch.engine.errors import InputError
 from cashmatch.engine.hashing import StringLookup
 from cashmatch.engine.money import CURRENCY_EXPONENTS
-from cashmatch.engine.moved_rows import with_moved_rows
+from cashmatch.engine.moved_rows import move_rows
 from cashmatch.engine.references import ReferenceIndex
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS
 
@@ -154,8 +154,8 @@ class OpenItemIndex:
 
         The index is not changed, so matches running on it keep a consistent
         view; the new one shares everything but the amounts and the sorted
-        amount lookups, which are updated in one merge pass
-        (:func:`~cashmatch.engine.moved_rows.with_moved_rows`) rather than
+        amount lookups, whose moved entries are shifted into place
+        (:func:`~cashmatch.engine.moved_rows.move_rows`) rather than
         rebuilt. Ids not in the index are ignored.
 
         Example:
@@ -169,6 +169,31 @@ class OpenItemIndex:
             >>> index.amount_rows(0, 0, 500, 500).tolist(), index.amount_rows(0, 0, 2000, 2000)
             ([1], array([], dtype=int64))
         """
+        amount = self.amount.copy()
+        block_amounts, block_rows, global_amounts, global_rows = self._moved(
+            invoice_ids, amounts, amount, in_place=False
+        )
+        return dataclasses.replace(
+            self,
+            amount=amount,
+            block_amounts=block_amounts,
+            block_rows=block_rows,
+            global_amounts=global_amounts,
+            global_rows=global_rows,
+        )
+
+    def update_open_amounts(self, invoice_ids: list[str], amounts: list[int]) -> None:
+        """:meth:`with_open_amounts` in place, without copying the index's arrays.
+
+        Only for a caller that holds the index alone while it changes (the
+        service, under its ledger lock): a match running on it meanwhile would
+        read a half-moved lookup. At 1M open items it spares copying five
+        arrays of 8 MB each per update.
+        """
+        self._moved(invoice_ids, amounts, self.amount, in_place=True)
+
+    def _moved(self, invoice_ids, amounts, amount, in_place: bool) -> tuple:
+        """Set ``amount`` of the invoices and move them in the sorted amount lookups."""
         positions = self.positions_of(list(invoice_ids))
         keep = positions >= 0
         rows, new = positions[keep], np.asarray(amounts, np.int64)[keep]
@@ -176,13 +201,19 @@ class OpenItemIndex:
         last = len(rows) - 1 - np.unique(rows[::-1], return_index=True)[1]
         rows, new = rows[last], new[last]
         old = self.amount[rows]
-        amount = self.amount.copy()
         amount[rows] = new
         block = self.family[rows] * (len(self.currencies) + 1) + self.currency[rows]
-        block_keys, block_amounts, block_rows = with_moved_rows(
-            self.block_keys, self.block_amounts, self.block_rows, rows, block, old, new
+        _, block_amounts, block_rows = move_rows(
+            self.block_keys,
+            self.block_amounts,
+            self.block_rows,
+            rows,
+            block,
+            old,
+            new,
+            in_place=in_place,
         )
-        global_keys, global_amounts, global_rows = with_moved_rows(
+        _, global_amounts, global_rows = move_rows(
             self.global_keys,
             self.global_amounts,
             self.global_rows,
@@ -190,17 +221,9 @@ class OpenItemIndex:
             self.currency[rows],
             old,
             new,
+            in_place=in_place,
         )
-        return dataclasses.replace(
-            self,
-            amount=amount,
-            block_keys=block_keys,
-            block_amounts=block_amounts,
-            block_rows=block_rows,
-            global_keys=global_keys,
-            global_amounts=global_amounts,
-            global_rows=global_rows,
-        )
+        return block_amounts, block_rows, global_amounts, global_rows
 
     def currency_code(self, currency: str) -> int:
         try:

@@ -37,12 +37,16 @@ def _position(keys, amounts, rows, key, amount, row):
 
 @nb.njit(cache=True)
 def _merge(keys, amounts, rows, old_amounts, new_keys, new_amounts, new_rows):
+    """The arrays with the moved rows' entries taken out and merged back at their new amounts.
+
+    A moved row keeps its key, so every key keeps its range of positions: the
+    keys are not rewritten, only amounts and rows.
+    """
     n, m = len(keys), len(new_keys)
     removed = np.empty(m, np.int64)
     for j in range(m):
         removed[j] = _position(keys, amounts, rows, new_keys[j], old_amounts[j], new_rows[j])
     removed.sort()
-    out_keys = np.empty(n, keys.dtype)
     out_amounts = np.empty(n, amounts.dtype)
     out_rows = np.empty(n, rows.dtype)
     i = j = r = o = 0
@@ -55,16 +59,43 @@ def _merge(keys, amounts, rows, old_amounts, new_keys, new_amounts, new_rows):
             i >= n
             or _before(new_keys[j], new_amounts[j], new_rows[j], keys[i], amounts[i], rows[i])
         ):
-            out_keys[o], out_amounts[o], out_rows[o] = new_keys[j], new_amounts[j], new_rows[j]
+            out_amounts[o], out_rows[o] = new_amounts[j], new_rows[j]
             j += 1
         else:
-            out_keys[o], out_amounts[o], out_rows[o] = keys[i], amounts[i], rows[i]
+            out_amounts[o], out_rows[o] = amounts[i], rows[i]
             i += 1
         o += 1
-    return out_keys, out_amounts, out_rows
+    return out_amounts, out_rows
 
 
-def with_moved_rows(
+@nb.njit(cache=True)
+def _move_each(keys, amounts, rows, old_amounts, new_keys, new_amounts, new_rows):
+    """The moved rows' entries shifted one at a time, in the arrays given.
+
+    Each move writes only the entries between its old and new position, within
+    its key's range: for a few moves, far less than a merge of every entry.
+    """
+    for j in range(len(new_keys)):
+        key, row, new = new_keys[j], new_rows[j], new_amounts[j]
+        at = _position(keys, amounts, rows, key, old_amounts[j], row)
+        to = _position(keys, amounts, rows, key, new, row)
+        if to > at:
+            # Everything between moves down one place; the row lands just before ``to``.
+            for k in range(at, to - 1):
+                amounts[k], rows[k] = amounts[k + 1], rows[k + 1]
+            to -= 1
+        else:
+            for k in range(at, to, -1):
+                amounts[k], rows[k] = amounts[k - 1], rows[k - 1]
+        amounts[to], rows[to] = new, row
+    return amounts, rows
+
+
+# Up to this many moved rows, each is shifted into place; beyond, all are merged.
+MOVE_EACH_MAX = 64
+
+
+def move_rows(
     keys: np.ndarray,
     amounts: np.ndarray,
     rows: np.ndarray,
@@ -72,26 +103,40 @@ def with_moved_rows(
     moved_keys: np.ndarray,
     old_amounts: np.ndarray,
     new_amounts: np.ndarray,
+    *,
+    in_place: bool = False,
+    move_each_max: int = MOVE_EACH_MAX,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """New sorted lookup arrays where rows ``moved`` (distinct) go from old to new amounts.
+    """Sorted lookup arrays where rows ``moved`` (distinct) go from old to new amounts.
 
     Rows of equal key and amount stay in row order, as
     :func:`~cashmatch.engine.index.build_index` sorts them: an index updated
-    this way and one rebuilt break ties alike. The inputs are not changed.
+    this way and one rebuilt break ties alike. The keys, which a move does not
+    change, are returned as they are. Up to ``move_each_max`` rows are
+    shifted into place one by one, more are merged. ``amounts`` and ``rows``
+    are changed only ``in_place``; otherwise new arrays are returned.
 
     Example:
         >>> keys, amounts, rows = np.array([0, 0, 1]), np.array([5, 9, 5]), np.array([1, 0, 2])
-        >>> [a.tolist() for a in with_moved_rows(keys, amounts, rows, np.array([0]),
+        >>> [a.tolist() for a in move_rows(keys, amounts, rows, np.array([0]),
         ...     np.array([0]), np.array([9]), np.array([2]))]
         [[0, 0, 1], [2, 5, 5], [0, 1, 2]]
     """
     order = np.lexsort((moved, new_amounts, moved_keys))
-    return _merge(
-        keys,
-        amounts,
-        rows,
+    changes = (
         np.asarray(old_amounts, amounts.dtype)[order],
         np.asarray(moved_keys, keys.dtype)[order],
         np.asarray(new_amounts, amounts.dtype)[order],
         np.asarray(moved, rows.dtype)[order],
     )
+    if len(moved) <= move_each_max:
+        if not in_place:
+            amounts, rows = amounts.copy(), rows.copy()
+        _move_each(keys, amounts, rows, *changes)
+        return keys, amounts, rows
+    merged_amounts, merged_rows = _merge(keys, amounts, rows, *changes)
+    if not in_place:
+        return keys, merged_amounts, merged_rows
+    amounts[:] = merged_amounts
+    rows[:] = merged_rows
+    return keys, amounts, rows

@@ -359,8 +359,8 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
         """After automatic applications, update the cached index in place of a rebuild; lock held.
 
         Only the applied invoices' open amounts changed: the engine moves them
-        (:meth:`~cashmatch.engine.OpenItemIndex.with_open_amounts`) in
-        milliseconds where a rebuild of a large ledger takes seconds.
+        (:meth:`~cashmatch.engine.OpenItemIndex.update_open_amounts`) in
+        well under a millisecond where a rebuild of a large ledger takes seconds.
         """
         with self._guard:
             cached = self._cache.get(ledger_pk)
@@ -370,7 +370,9 @@ class CashMatchService(pb_grpc.CashMatchServiceServicer):
         auto = stored.filter(pc.equal(stored["status"], st.AUTO))
         ids = sorted(set(auto["invoice_id"].to_pylist()) - {""})
         amounts = self.store.open_amounts(ledger_pk, ids)
-        index = cached[1].with_open_amounts(list(amounts), list(amounts.values()))
+        index = cached[1]
+        # In place: every use of a ledger's index holds its lock, as this does.
+        index.update_open_amounts(list(amounts), list(amounts.values()))
         version = self.store.totals_version(ledger_pk)
         with self._guard:
             self._cache[ledger_pk] = (version, index)

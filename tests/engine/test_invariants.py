@@ -160,6 +160,11 @@ def test_updating_open_amounts_equals_rebuilding(seed, closing):
     assert match_payments(index, data.payments).matches.equals(
         match_payments(build_index(data.open_items, data.customers), data.payments).matches
     )
+    # In place (the service's way): the same arrays as the copy, the same matches.
+    index.update_open_amounts([ids[k] for k in chosen], new)
+    for name in ("amount", "block_amounts", "block_rows", "global_amounts", "global_rows"):
+        assert np.array_equal(getattr(index, name), getattr(updated, name)), name
+    assert match_payments(index, data.payments).matches.equals(want)
 
 
 def test_amount_kernel_on_every_core_decides_like_on_one():

@@ -345,9 +345,9 @@ def test_amount_classifier_on_arrays_matches_one_by_one(cases):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.data())
-def test_moving_rows_to_new_amounts_equals_sorting_again(data):
-    from cashmatch.engine.moved_rows import with_moved_rows
+@given(st.data(), st.booleans())
+def test_moving_rows_to_new_amounts_equals_sorting_again(data, merged):
+    from cashmatch.engine.moved_rows import move_rows
 
     n = data.draw(st.integers(1, 40))
     key = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), np.int64)
@@ -358,7 +358,22 @@ def test_moving_rows_to_new_amounts_equals_sorting_again(data):
         data.draw(st.lists(st.integers(0, 5), min_size=len(moved), max_size=len(moved))),
         np.int64,
     )
-    got = with_moved_rows(key[order], amount[order], order, moved, key[moved], amount[moved], new)
+    # Both ways: each row shifted into place, or all merged at once; in new
+    # arrays, or in place.
+    in_place = data.draw(st.booleans())
+    sorted_amounts, sorted_rows = amount[order], order.copy()
+    got = move_rows(
+        key[order],
+        sorted_amounts,
+        sorted_rows,
+        moved,
+        key[moved],
+        amount[moved],
+        new,
+        in_place=in_place,
+        move_each_max=-1 if merged else 64,
+    )
+    assert (got[1] is sorted_amounts and got[2] is sorted_rows) == in_place
     changed = amount.copy()
     changed[moved] = new
     again = np.lexsort((np.arange(n), changed, key))
