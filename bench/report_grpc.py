@@ -10,6 +10,7 @@ figure is ever made up.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -43,8 +44,13 @@ def run_grpc_benchmark(
     enabled: bool = True,
     timeout_s: int = 600,
     log: Callable[[str], None] = print,
+    large_data: Path | None = None,
 ) -> dict:
-    """Run the gRPC load test when it exists; return its rows or why there are none."""
+    """Run the gRPC load test when it exists; return its rows or why there are none.
+
+    ``large_data``: a dataset folder whose open items a single-payment test
+    puts in a ledger of their own (the 1M-open-item target).
+    """
     if not enabled:
         return {"status": "not measured in this run", "why": "disabled (--quick or --no-grpc)"}
     if not (repo / GRPC_BENCH).is_file():
@@ -66,7 +72,12 @@ def run_grpc_benchmark(
     ]
     start = time.perf_counter()
     try:
-        proc = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=timeout_s)
+        env = dict(os.environ)
+        if large_data is not None:
+            env["CASHMATCH_BENCH_GRPC_LARGE_DATA"] = str(large_data)
+        proc = subprocess.run(
+            command, cwd=repo, capture_output=True, text=True, timeout=timeout_s, env=env
+        )
     except subprocess.TimeoutExpired:
         return {"status": "not measured in this run", "why": f"stopped after {timeout_s} s"}
     log(f"  grpc: {time.perf_counter() - start:.1f} s (exit {proc.returncode})")

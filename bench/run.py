@@ -303,8 +303,14 @@ class Runner:
     def run_grpc(self) -> None:
         from bench.report_grpc import run_grpc_benchmark
 
+        largest = max(self.plan.sizes)
         self.results["grpc"] = run_grpc_benchmark(
-            REPO, self.out, enabled=self.plan.grpc, timeout_s=self.plan.timeout_s, log=self.log
+            REPO,
+            self.out,
+            enabled=self.plan.grpc,
+            timeout_s=self.plan.timeout_s,
+            log=self.log,
+            large_data=self.dataset(largest) if self.plan.grpc and largest >= 100_000 else None,
         )
 
 

@@ -3,6 +3,9 @@
 Run with ``python -m pytest bench/test_bench_grpc.py --benchmark-only -p no:cacheprovider``.
 Batch throughput (payments/s) and single-payment p50 / p99 land in ``extra_info``.
 Sizes: CASHMATCH_BENCH_GRPC_INVOICES (default 20000) and _PAYMENTS (default 5000).
+With CASHMATCH_BENCH_GRPC_LARGE_DATA set to a dataset folder of bench/report_data
+(``python -m bench`` passes its largest, 1M open items by default), single
+payments are also measured against that ledger.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from bench.generator import generate
 from bench.grpc_load import LocalServer, percentile, single_payment_kwargs
 
 N_INVOICES = int(os.environ.get("CASHMATCH_BENCH_GRPC_INVOICES", "20000"))
+LARGE_DATA = os.environ.get("CASHMATCH_BENCH_GRPC_LARGE_DATA")
 N_PAYMENTS = int(os.environ.get("CASHMATCH_BENCH_GRPC_PAYMENTS", "5000"))
 SINGLE_CALLS = 200
 
@@ -76,6 +80,33 @@ def test_grpc_single_payment_latency(benchmark, service):
     times = benchmark.stats.stats.data
     benchmark.extra_info.update(
         invoices=N_INVOICES, calls=len(times),
+        p50_ms=round(1000 * percentile(times, 0.5), 2),
+        p99_ms=round(1000 * percentile(times, 0.99), 2),
+    )  # fmt: skip
+
+
+def test_grpc_single_payment_latency_large(benchmark, service):
+    if not LARGE_DATA:
+        pytest.skip("CASHMATCH_BENCH_GRPC_LARGE_DATA names no dataset folder")
+    from bench.report_data import load_dataset
+
+    client, _ = service
+    data = load_dataset(LARGE_DATA, SINGLE_CALLS + 1)
+    client.put_open_items("large", data.open_items, data.customers)
+    client.match_payment("large", **single_payment_kwargs(data.payments, 0, "W"))
+    calls = iter(range(1, SINGLE_CALLS + 1))
+
+    def setup():
+        return (), single_payment_kwargs(data.payments, next(calls))
+
+    def run(**payment):
+        return client.match_payment("large", **payment)
+
+    reply = benchmark.pedantic(run, setup=setup, rounds=SINGLE_CALLS, iterations=1)
+    assert len(reply.matches) >= 1
+    times = benchmark.stats.stats.data
+    benchmark.extra_info.update(
+        invoices=data.open_items.num_rows, calls=len(times),
         p50_ms=round(1000 * percentile(times, 0.5), 2),
         p99_ms=round(1000 * percentile(times, 0.99), 2),
     )  # fmt: skip
