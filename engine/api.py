@@ -275,6 +275,8 @@ def match_payments(
         "unmatched": counts.get(UNMATCHED, 0),
         "applied_minor": applied,
         "contested": len(withdrawn),
+        # Decided one by one (the others by array operations, see fast_path).
+        "searched": len(searched),
         "seconds": timings,
     }
     return MatchResult(matches, stats)
