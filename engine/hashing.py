@@ -151,7 +151,8 @@ def hash_deletions_of(
         (hashes, owner): ``owner[k]`` is the position in ``selected`` of the string
         ``hashes[k]`` came from.
     """
-    return _hash_deletions(offsets, data, np.asarray(selected, np.int64), min_len)
+    with np.errstate(over="ignore"):
+        return _hash_deletions(offsets, data, np.asarray(selected, np.int64), min_len)
 
 
 # Buckets of the hash sort larger than this are merge-sorted, not insertion-sorted.

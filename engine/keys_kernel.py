@@ -136,4 +136,6 @@ def hash_keys(outs_off: np.ndarray, outs: np.ndarray) -> np.ndarray:
     Returns:
         uint64 array of shape (4, number of strings).
     """
-    return _hash_keys(outs_off, outs)
+    # FNV wraps around 2**64 by design; without the JIT numpy would warn.
+    with np.errstate(over="ignore"):
+        return _hash_keys(outs_off, outs)

@@ -118,15 +118,17 @@ class FuzzyNames:
         if not self.names:
             return np.zeros(0, np.int64)
         length, histogram = _histograms([query])
-        return _candidates(
-            int(length[0]),
-            _signatures(histogram)[0],
-            histogram[0],
-            self._lengths,
-            self._signatures,
-            self._histograms,
-            score_cutoff,
-        )
+        # The popcount multiplies modulo 2**64; without the JIT numpy would warn.
+        with np.errstate(over="ignore"):
+            return _candidates(
+                int(length[0]),
+                _signatures(histogram)[0],
+                histogram[0],
+                self._lengths,
+                self._signatures,
+                self._histograms,
+                score_cutoff,
+            )
 
     def scores(self, query: str, score_cutoff: int) -> tuple[np.ndarray, np.ndarray]:
         """The names scoring at least score_cutoff: positions ascending, and their uint8 scores.
