@@ -237,16 +237,28 @@ def match_payments(
         settled, decisions = Settled.nothing_yet(n), {}
     searched = np.setdiff1d(settled.pending, np.fromiter(decisions, np.int64), assume_unique=True)
     step = max(1, len(searched) // 100)
-    for done, p in enumerate(searched.tolist()):
-        lo, hi = ref_start[p], min(ref_start[p + 1], ref_start[p] + MAX_REFS_WEIGHED)
+    # Each searched payment's values, gathered as Python ints in one go.
+    columns = zip(
+        searched.tolist(),
+        amount[searched].tolist(),
+        currency[searched].tolist(),
+        value_date[searched].tolist(),
+        ident.customer[searched].tolist(),
+        ident.family[searched].tolist(),
+        ident.method[searched].tolist(),
+        fee_max[searched].tolist(),
+        ref_start[searched].tolist(),
+        np.minimum(ref_start[searched + 1], ref_start[searched] + MAX_REFS_WEIGHED).tolist(),
+    )
+    for done, (p, paid, code, day, customer, family, method, fee, lo, hi) in enumerate(columns):
         facts = PaymentFacts(
-            amount=int(amount[p]),
-            currency=int(currency[p]),
-            value_date=int(value_date[p]),
-            customer=int(ident.customer[p]),
-            family=int(ident.family[p]),
-            method=int(ident.method[p]),
-            fee_max=int(fee_max[p]),
+            amount=paid,
+            currency=code,
+            value_date=day,
+            customer=customer,
+            family=family,
+            method=method,
+            fee_max=fee,
             ref_rows=ref_rows[lo:hi],
             ref_quality=ref_quality[lo:hi],
             ref_structured=ref_structured[lo:hi],
