@@ -190,6 +190,54 @@ def normalize_name(name: str | None, abbreviate: bool = True) -> str:
     return " ".join(kept or [w for w in words if w])
 
 
+# normalize_names' tables, as Arrow arrays.
+_ABBREVIATED = pa.array(list(ABBREVIATIONS), pa.string())
+_ABBREVIATION = pa.array(list(ABBREVIATIONS.values()), pa.string())
+# Unabbreviated, only the words abbreviated to nothing ("AND", "THE") go.
+_DROPPED = pa.array([v if v == "" else None for v in ABBREVIATIONS.values()], pa.string())
+_LEGAL = pa.array(sorted(LEGAL_FORMS), pa.string())
+
+
+def normalize_names(names: pa.Array, abbreviate: bool = True) -> pa.Array:
+    """:func:`normalize_name` of each name, vectorised ("" for null).
+
+    ASCII names (NFKD and the ASCII encoding leave them as they are) go
+    through Arrow word by word, the same steps as :func:`normalize_name`;
+    the others through :func:`normalize_name` itself.
+
+    Example:
+        >>> names = pa.array(["Müller & Söhne GmbH", "ACME INTERNATIONAL, INC.", None])
+        >>> normalize_names(names).to_pylist()
+        ['MULLER SOHNE', 'ACME INTL', '']
+    """
+    names = pc.fill_null(names.cast(pa.string()), "")
+    n = len(names)
+    text = pc.replace_substring(pc.ascii_upper(names), "&", " AND ")
+    # The words: maximal runs of letters and digits, as split() finds them once
+    # everything else is a space.
+    lists = pc.split_pattern_regex(text, "[^A-Z0-9]+")
+    words = pc.list_flatten(lists)
+    owner = pc.list_parent_indices(lists).to_numpy()
+    at = pc.index_in(words, value_set=_ABBREVIATED)
+    words = pc.coalesce(pc.take(_ABBREVIATION if abbreviate else _DROPPED, at), words)
+    present = pc.not_equal(words, "").to_numpy(zero_copy_only=False)
+    plain = present & ~pc.is_in(words, value_set=_LEGAL).to_numpy(zero_copy_only=False)
+    # Legal forms go, unless nothing else is left.
+    has_plain = np.bincount(owner[plain], minlength=n) > 0
+    keep = plain | (present & ~has_plain[owner])
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(np.bincount(owner[keep], minlength=n), out=offsets[1:])
+    joined = pc.binary_join(
+        pa.ListArray.from_arrays(pa.array(offsets), pc.filter(words, pa.array(keep))), " "
+    )
+    others = np.flatnonzero(~pc.string_is_ascii(names).to_numpy(zero_copy_only=False))
+    if not len(others):
+        return joined
+    values = joined.to_numpy(zero_copy_only=False).astype(object)
+    values[others] = [normalize_name(names[int(k)].as_py(), abbreviate) for k in others]
+    return pa.array(values, pa.string())
+
+
 def normalize_account(account: str | None) -> str:
     """Normalise an IBAN or account number: upper case, letters and digits only."""
     if not account:

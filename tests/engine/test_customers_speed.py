@@ -31,11 +31,16 @@ from cashmatch.engine.customers import (
     _normalized_accounts,
     _plain_name,
     _without_cut_legal_form,
-    normalize_names,
 )
 from cashmatch.engine.hashing import StringLookup
 from cashmatch.engine.name_blocking import FuzzyNames
-from cashmatch.engine.normalize import ABBREVIATIONS, LEGAL_FORMS, normalize_account, normalize_name
+from cashmatch.engine.normalize import (
+    ABBREVIATIONS,
+    LEGAL_FORMS,
+    normalize_account,
+    normalize_name,
+    normalize_names,
+)
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS
 
 
