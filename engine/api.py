@@ -427,6 +427,28 @@ def _matches_table(index, payments, decisions, settled, ident, amount, currency)
             out_customer.append(customer)
 
     fast = np.flatnonzero(settled.row != NOT_SETTLED)
+    if not len(fast) and len(out_payment) <= SMALL_TABLE_ROWS:
+        # A few rows, all decided one by one: plain lists, no Arrow kernels.
+        ids = payments["payment_id"].to_pylist()
+        codes = payments["currency"].to_pylist()
+        invoice_ids = index.invoice_id
+        customer_ids = index.customers.ids
+        columns = [
+            [ids[p] for p in out_payment],
+            ["" if row < 0 else invoice_ids[row].as_py() for row in out_invoice_pos],
+            [codes[p] for p in out_payment],
+            out_applied,
+            out_status,
+            out_conf,
+            out_reason,
+            out_residual,
+            out_action,
+            out_unapplied,
+            [None if code < 0 else customer_ids[code] for code in out_customer],
+        ]
+        return pa.Table.from_arrays(
+            [pa.array(c, field.type) for c, field in zip(columns, MATCHES)], schema=MATCHES
+        )
     k = len(fast)
     rows, confidence = settled.row[fast], settled.confidence[fast]
     unmatched = (rows == NO_INVOICE) | (confidence < config.suggest_threshold)

@@ -329,3 +329,24 @@ def test_small_and_large_tables_are_summarised_alike(monkeypatch):
     assert as_small == as_large
     assert sum(as_large[0].values()) == data.payments.num_rows
     assert as_large[1] and all(v > 0 for v in as_large[1].values())
+
+
+def test_small_batches_build_the_same_matches_table(monkeypatch):
+    from bench.generator import generate
+    from cashmatch.engine import api, build_index, match_payments
+
+    data = generate(4, 600, 120)
+    index = build_index(data.open_items, data.customers)
+    statuses, customers = set(), set()
+    for start in range(0, 120, 20):
+        batch = data.payments.slice(start, 20)
+        monkeypatch.setattr(api, "SMALL_TABLE_ROWS", 64)
+        small = match_payments(index, batch).matches
+        monkeypatch.setattr(api, "SMALL_TABLE_ROWS", -1)
+        large = match_payments(index, batch).matches
+        assert small.equals(large)
+        statuses |= set(small["status"].to_pylist())
+        customers |= set(small["customer_id"].to_pylist())
+    # Every status, and payers known and unknown, went through both builds.
+    assert statuses == {"auto", "suggested", "unmatched"}
+    assert None in customers and len(customers) > 2
