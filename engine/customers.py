@@ -395,12 +395,19 @@ def _resolved(
     return np.where(low_code == high_code, low_code, one_family), one_family
 
 
+# Up to this many accounts are normalised one by one in Python.
+_FEW_ACCOUNTS = 16
+
+
 def _normalized_accounts(accounts: pa.Array) -> pa.Array:
     """:func:`normalize_account` of each value ("" for null), vectorised.
 
     Arrow's upper case maps one character to one; Python's can expand ("ß" to
     "SS"), so the few values that are not ASCII go through Python.
     """
+    if len(accounts) <= _FEW_ACCOUNTS:
+        # A payment or a few: Python per value beats four Arrow kernels.
+        return pa.array([normalize_account(a) for a in accounts.to_pylist()], pa.string())
     accounts = pc.fill_null(accounts.cast(pa.string()), "")
     keys = pc.replace_substring_regex(pc.ascii_upper(accounts), r"[^A-Z0-9]+", "")
     ascii_only = pc.string_is_ascii(accounts).to_numpy(zero_copy_only=False)

@@ -557,3 +557,13 @@ def test_blocking_keeps_exactly_the_names_within_the_histogram_bound(seed, cutof
     fuzzy = FuzzyNames(names)
     for query in [_misspelt(rng, rng.choice(bases)) for _ in range(6)] + ["", "ÆØ"]:
         assert fuzzy.candidates(query, cutoff).tolist() == _candidates_naive(fuzzy, query, cutoff)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=30)), min_size=1, max_size=12))
+def test_normalized_accounts_are_normalize_account_few_or_many(values):
+    want = [normalize_account(v) for v in values]
+    assert _normalized_accounts(pa.array(values, pa.string())).to_pylist() == want
+    # Many at once take the Arrow path.
+    many = values * 20
+    assert _normalized_accounts(pa.array(many, pa.string())).to_pylist() == want * 20
