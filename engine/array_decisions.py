@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cashmatch.engine.customers import STRONG_METHODS, Identification
+from cashmatch.engine.customers import Identification
 from cashmatch.engine.decide import (
     SHORT_REASONS,
     Decider,
@@ -29,7 +29,7 @@ from cashmatch.engine.decide import (
 from cashmatch.engine.index import OpenItemIndex
 from cashmatch.engine.overpaid import overpaid_quote_decisions
 from cashmatch.engine.references import ReferenceHits
-from cashmatch.engine.scoring import AMOUNT_OVER, AMOUNT_PARTIAL
+from cashmatch.engine.scoring import AMOUNT_OVER
 from cashmatch.engine.settled import NOT_SETTLED, Settled
 
 
@@ -81,24 +81,20 @@ def decide_by_arrays(
             amount,
         )
 
-    short_payments, short_rows, short_relation = short_quote_matches(
+    # A payment quoting one invoice pays it short, exactly (settled above) or over.
+    quoting_one, quoted = single_quotes(
         index,
         settled.row == NOT_SETTLED,
         amount,
         currency,
-        value_date,
         ident.family,
-        ident.method,
-        fee_max,
         hits.payment,
         hits.invoice,
         hits.quality,
         has_remittance,
     )
-    # A part payment by a payer not known to be the invoice's customer: suggested.
-    unconfirmed = (short_relation == AMOUNT_PARTIAL) & ~(
-        np.isin(ident.method[short_payments], STRONG_METHODS)
-        & (ident.family[short_payments] == index.family[short_rows])
+    short_payments, short_rows, short_relation, unconfirmed = short_quote_matches(
+        index, quoting_one, quoted, amount, value_date, ident.family, ident.method, fee_max
     )
     settled.settle_single(
         index,
@@ -111,20 +107,9 @@ def decide_by_arrays(
         value_date,
     )
 
-    over_payments, over_rows = single_quotes(
-        index,
-        settled.row == NOT_SETTLED,
-        amount,
-        currency,
-        ident.family,
-        hits.payment,
-        hits.invoice,
-        hits.quality,
-        has_remittance,
-    )
-    over = index.amount[over_rows] < amount[over_payments]
+    over = index.amount[quoted] < amount[quoting_one]
     overpaid = overpaid_quote_decisions(
-        index, over_payments[over], over_rows[over], amount, currency, value_date, ident.family
+        index, quoting_one[over], quoted[over], amount, currency, value_date, ident.family
     )
     settled.settle_single(
         index,

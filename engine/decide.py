@@ -638,19 +638,15 @@ SHORT_REASONS = {
 
 def short_quote_matches(
     index: OpenItemIndex,
-    pending: np.ndarray,
+    payments: np.ndarray,
+    rows: np.ndarray,
     amount: np.ndarray,
-    currency: np.ndarray,
     value_date: np.ndarray,
     family: np.ndarray,
     method: np.ndarray,
     fee_max: np.ndarray,
-    hit_payment: np.ndarray,
-    hit_invoice: np.ndarray,
-    hit_quality: np.ndarray,
-    has_remittance: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Payments that quote one invoice and pay less than it is open for, vectorised.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Of payments quoting one invoice (:func:`single_quotes`), those it decides paid short.
 
     A payment whose text quotes one number only, an invoice of the payer's
     family (or of anyone, when the payer is unknown), and that pays a bank fee,
@@ -661,44 +657,33 @@ def short_quote_matches(
     only by a fuzzy name: those stay with the full search. ``tests/engine``
     checks both paths agree.
 
-    Args:
-        pending: which payments are still undecided (a boolean mask).
-
     Returns:
-        (payments, rows, relations): the payments so decided, the invoice each
-        pays and the amount relation (``AMOUNT_FEE``, ``AMOUNT_DISCOUNT`` or
-        ``AMOUNT_PARTIAL``).
+        (payments, rows, relations, unconfirmed): the payments so decided, the
+        invoice each pays, the amount relation (``AMOUNT_FEE``,
+        ``AMOUNT_DISCOUNT`` or ``AMOUNT_PARTIAL``), and whether it is a part
+        payment by an unknown payer, which is only suggested.
     """
     config = index.config
-    payment, invoice = single_quotes(
-        index,
-        pending,
-        amount,
-        currency,
-        family,
-        hit_payment,
-        hit_invoice,
-        hit_quality,
-        has_remittance,
-    )
-    shorter = index.amount[invoice] > amount[payment]
-    payment, invoice = payment[shorter], invoice[shorter]
-    open_amount, payer_family = index.amount[invoice], family[payment]
+    shorter = index.amount[rows] > amount[payments]
+    payment, invoice = payments[shorter], rows[shorter]
     relation = classify_amounts(
         amount[payment],
-        open_amount,
+        index.amount[invoice],
         fee_max[payment],
         config.fee_max_ratio,
         np.array(config.discount_rates_bp, np.int64),
         value_date[payment] - index.issue[invoice],
         config.discount_days,
     )
-    # A part payment by a payer known only by a fuzzy name is not posted, and
-    # then the payer's own open items are searched: the full search does that.
-    searched = (relation == AMOUNT_PARTIAL) & (payer_family >= 0)
-    searched &= ~np.isin(method[payment], STRONG_METHODS)
+    # single_quotes keeps only invoices of the payer's family, or any when the
+    # payer is unknown: a part payment is posted when the payer is known
+    # strongly, suggested when unknown, and left to the full search (which then
+    # looks at the payer's own open items) when known by a fuzzy name only.
+    partial = relation == AMOUNT_PARTIAL
+    known = family[payment] >= 0
+    searched = partial & known & ~np.isin(method[payment], STRONG_METHODS)
     keep = ~searched
-    return payment[keep], invoice[keep], relation[keep]
+    return payment[keep], invoice[keep], relation[keep], (partial & ~known)[keep]
 
 
 def quoted_group_matches(

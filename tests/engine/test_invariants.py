@@ -115,7 +115,7 @@ def test_array_paths_decide_payments_of_every_kind(monkeypatch):
     def kinds(positions):
         return {(by_id[i]["reason"], by_id[i]["status"]) for i in ids[positions].tolist()}
 
-    short, _, relation = seen["short_quote_matches"]
+    short, _, relation, _ = seen["short_quote_matches"]
     assert {AMOUNT_FEE, AMOUNT_DISCOUNT, AMOUNT_PARTIAL} <= set(relation.tolist())
     assert {
         ("ref_exact+fee_shortpay", "auto"),
