@@ -215,16 +215,10 @@ def extract_references_arrow(
 ) -> tuple[pa.Array, np.ndarray] | tuple[pa.Array, np.ndarray, np.ndarray]:
     """:func:`extract_references` with pyarrow kernels: the reference its kernel is tested against.
 
-    Candidates are each token, each part of a slash-separated token, and each
-    run of two or three adjacent tokens joined (a payer may write
-    "INV 2024 000123" for "INV-2024-000123").
-
-    Returns:
-        (candidates, owner): ``owner[k]`` is the position of the text ``candidates[k]`` came from;
-        with ``with_kind``, also ``joined``: whether a candidate is a run of tokens.
+    Same arguments and results, in the same order.
 
     Example:
-        >>> cands, owner = extract_references(pa.array(["Inv 2024/123", None, "PO 77"]))
+        >>> cands, owner = extract_references_arrow(pa.array(["Inv 2024/123", None, "PO 77"]))
         >>> cands.to_pylist()
         ['INV', '2024/123', 'PO', '77', 'INV2024/123', 'PO77', '2024', '123']
         >>> owner.tolist()
