@@ -22,25 +22,19 @@ from cashmatch.engine.decide import (
     PaymentFacts,
 )
 from cashmatch.engine.hashing import PARALLEL_MIN_ITEMS
-from cashmatch.engine.index import (
-    OpenItemIndex,
-    build_index,
-    check_currencies,
-    check_unique,
-    conform,
-)
+from cashmatch.engine.index import OpenItemIndex, build_index
 from cashmatch.engine.money import currency_exponent, major_to_minor
 from cashmatch.engine.references import find_references
 from cashmatch.engine.schemas import (
     AUTO,
     MATCHES,
-    PAYMENTS,
     RESIDUAL_NONE,
     SUGGESTED,
     UNMATCHED,
 )
 from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_serial
 from cashmatch.engine.settled import NO_INVOICE, NOT_SETTLED, Settled
+from cashmatch.engine.validate import validate_payments
 
 ProgressCallback = Callable[[int, int], None]
 # From this many payments in a batch, those that need no search are decided by
@@ -152,9 +146,7 @@ def match_payments(
         timings[stage] = round(now - clock, 6)
         clock = now
 
-    payments = conform(payments, PAYMENTS, "payments")
-    check_unique(payments["payment_id"], "payments", "payment_id")
-    check_currencies(payments["currency"], "payments")
+    payments = validate_payments(payments)
     n = payments.num_rows
     amount = payments["amount_minor"].to_numpy()
     currency_names = payments["currency"].to_pylist()
