@@ -264,8 +264,20 @@ class _Columns:
     where they are made unique across the whole file.
     """
 
+    # statement_account and bank_reference: filled by the camt reader's rewrite (ldr).
     _BATCHED = pa.schema(
-        [f for f in PAYMENTS if f.name not in ("payment_id", "source_format", "source_file")]
+        [
+            f
+            for f in PAYMENTS
+            if f.name
+            not in (
+                "payment_id",
+                "source_format",
+                "source_file",
+                "statement_account",
+                "bank_reference",
+            )
+        ]
     )
 
     def __init__(self, batch_rows: int = 16_384) -> None:
@@ -329,6 +341,8 @@ class _Columns:
             "payment_id": pa.array(self.payment_id, type=pa.string()),
             "source_format": pa.array([source_format] * n, type=pa.string()),
             "source_file": pa.array([source_file] * n, type=pa.string()),
+            "statement_account": pa.nulls(n, pa.string()),
+            "bank_reference": pa.nulls(n, pa.string()),
         }
         arrays = [columns[f.name] if f.name in columns else body.column(f.name) for f in PAYMENTS]
         return pa.Table.from_arrays(arrays, schema=PAYMENTS)
