@@ -110,13 +110,34 @@ def conform(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
                 # A cast costs tens of microseconds even to the same type: one payment's worth.
                 column = column.cast(spec.type)
             except _CAST_ERRORS as error:
+                row = _first_uncastable(column, spec.type)
+                value = "" if row is None else f"{_cut(column[row].as_py())!r} "
                 raise InputError(
-                    name, None, spec.name, f"cannot be read as {spec.type}: {_short(error)}"
+                    name, row, spec.name, f"{value}cannot be read as {spec.type}: {_short(error)}"
                 ) from None
         if not spec.nullable and column.null_count:
             raise InputError(name, _first_true(column.is_null()), spec.name, "a value is required")
         columns.append(column)
     return pa.table(columns, schema=schema)
+
+
+def _first_uncastable(column: pa.Array, kind: pa.DataType) -> int | None:
+    """The first row whose value cannot be cast (halving the column: log n casts), or None."""
+    lo, hi = 0, len(column)
+    if hi == 0:
+        return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            column.slice(lo, mid - lo).cast(kind)
+            lo = mid
+        except _CAST_ERRORS:
+            hi = mid
+    try:
+        column.slice(lo, 1).cast(kind)
+    except _CAST_ERRORS:
+        return lo
+    return None
 
 
 def _type_name(sent: pa.DataType, path: str) -> str:

@@ -18,6 +18,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS, PAYMENTS
+from cashmatch.server import tokens
 from cashmatch.server.client import Client
 from cashmatch.server.store import Store
 
@@ -105,7 +106,7 @@ class ServerProcess:
 def make_tokens(data_dir: Path, *tenants: str) -> dict[str, str]:
     store = Store(data_dir)
     try:
-        return {tenant: store.create_token(tenant) for tenant in tenants}
+        return {tenant: tokens.create(store, tenant) for tenant in tenants}
     finally:
         store.close()
 
