@@ -121,9 +121,12 @@ def read_ipc(data: bytes | pa.Buffer, name: str, limits: Limits) -> pa.Table:
         )
     try:
         reader = pa.ipc.open_stream(pa.BufferReader(data))
+        _check_names(reader.schema)
         batches = list(reader)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as error:
         raise _unreadable(name, error) from None
+    except UnicodeDecodeError:
+        raise _unreadable(name, "a column name is not UTF-8") from None
     for number, batch in enumerate(batches):
         _validate_fully(batch, f"{name}.batch[{number}]")
     door, id_column = DOORS[name]
@@ -151,7 +154,21 @@ def read_ipc(data: bytes | pa.Buffer, name: str, limits: Limits) -> pa.Table:
     return table
 
 
-def _unreadable(name: str, error: BaseException) -> InvalidArgument:
+def _check_names(schema: pa.Schema) -> None:
+    """Read every field name, nested ones too (raises UnicodeDecodeError for bad bytes)."""
+
+    def walk(kind: pa.DataType) -> None:
+        for k in range(kind.num_fields):
+            child = kind.field(k)
+            _ = child.name
+            walk(child.type)
+
+    for field in schema:
+        _ = field.name
+        walk(field.type)
+
+
+def _unreadable(name: str, error: BaseException | str) -> InvalidArgument:
     text = bounded(str(error).splitlines()[0] if str(error) else type(error).__name__)
     return InvalidArgument(
         f"{name}: not a readable Arrow IPC stream",
