@@ -76,7 +76,9 @@ def read_text_table(path: str | os.PathLike) -> pa.Table:
         raise LoadError(path, "no such file")
     try:
         if _kind(path) == "parquet":
-            table = pq.read_table(path)
+            # Flat columns only: the file contract has no nested one to read.
+            flat = [f.name for f in pq.read_schema(path) if not pa.types.is_nested(f.type)]
+            table = pq.read_table(path, columns=flat)
             return pa.table(
                 {n: c.cast(pa.string()) for n, c in zip(table.column_names, table.columns)}
             )

@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cashmatch.engine.errors import InputError
@@ -164,20 +165,57 @@ def read_upload(upload: Upload, lenient: bool, limits: Limits) -> ReadFile:
 
 
 def _check_parquet(upload: Upload, limits: Limits) -> None:
+    """Refuse a Parquet file whose columns decode to more than a file may hold, before reading it.
+
+    Three measures, each read without decoding more than a batch: the pages'
+    uncompressed sizes (footer), eight bytes per value (footer: run-length
+    encoding packs millions of values in a few bytes), and for text columns
+    the bytes their dictionary-encoded values expand to (read as dictionaries,
+    a batch at a time). The tabular reader reads flat columns only.
+    """
     with open(upload.path, "rb") as handle:
         if handle.read(4) != b"PAR1":
             return
+    bound = limits.max_file_bytes
     try:
         meta = pq.ParquetFile(upload.path).metadata
-        inflated = sum(
-            meta.row_group(g).column(c).total_uncompressed_size
+        chunks = [
+            meta.row_group(g).column(c)
             for g in range(meta.num_row_groups)
             for c in range(meta.num_columns)
+        ]
+        inflated = max(
+            sum(c.total_uncompressed_size for c in chunks), 8 * sum(c.num_values for c in chunks)
         )
+        if inflated <= bound:
+            schema = pq.read_schema(upload.path)
+            texts = [f.name for f in schema if _is_text(f.type)]
+            if texts:
+                reader = pq.ParquetFile(upload.path, read_dictionary=texts)
+                for batch in reader.iter_batches(batch_size=65_536, columns=texts):
+                    inflated += sum(_expanded(column) for column in batch.columns)
+                    if inflated > bound:
+                        break
     except (pa.ArrowInvalid, OSError) as error:
         raise LoadError(upload.name, f"not a readable Parquet file: {error}") from None
-    if inflated > limits.max_file_bytes:
+    if inflated > bound:
         raise ResourceExhausted(
-            f"{quote(upload.name)}: its Parquet data inflate to {inflated} bytes, more than"
-            f" the {limits.max_file_bytes} one file may hold"
+            f"{quote(upload.name)}: its Parquet data inflate to more than the {bound} bytes"
+            " one file may hold"
         )
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    checks = (pa.types.is_string, pa.types.is_binary, pa.types.is_large_string,
+              pa.types.is_large_binary)  # fmt: skip
+    return any(check(kind) for check in checks)
+
+
+def _expanded(column: pa.Array) -> int:
+    """Bytes of a text column once its dictionary is expanded into plain values."""
+    if pa.types.is_dictionary(column.type):
+        lengths = pc.binary_length(column.dictionary)
+        return int(pc.sum(pc.take(lengths, column.indices)).as_py() or 0)
+    return column.nbytes

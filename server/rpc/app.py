@@ -10,6 +10,7 @@ much more than ``grace`` seconds.
 
 from __future__ import annotations
 
+import faulthandler
 import fcntl
 import json
 import logging
@@ -182,6 +183,8 @@ def serve(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # kill -USR1 <pid>: every thread's stack on stderr, for a call that seems stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     running = start(
         data_dir, listen, tls_cert=tls_cert, tls_key=tls_key, limits=limits, workers=workers
     )
