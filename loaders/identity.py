@@ -11,9 +11,14 @@ the bank states about the booking, never from where it sits in a file.
 
 The facts, in order of strength (each ``*_key`` is None when its facts are absent):
 
-1. ``payment_id`` -- the id the sender gives (the ERP's, or the loader's from the
-   bank's references): the same id in one ledger is the same payment. The same
-   id with another amount or currency is a conflict, refused, never guessed.
+1. ``payment_id`` -- when the sender chose it (an ERP over gRPC, the file
+   contract's ``payment_id`` column): the same id in one ledger is the same
+   payment, and the same id with another amount or currency is a conflict,
+   refused, never guessed. An id a bank-file loader made is no identity fact:
+   it may come from a position in the file (``<:20:>/<:28C:>/<line>``,
+   ``ENTRY#3``), which the next report does not keep; such a payment is
+   identified by the keys below alone, and when its id is taken by another
+   payment it is flagged (``id_taken``) for the caller to give it a free one.
 2. ``bank_key`` -- ``statement_account`` + ``bank_reference`` + currency + amount.
    The bank's own reference of the booking (camt ``AcctSvcrRef``, MT940 ``:61:``
    after ``//``, BAI2 16-record bank reference, CFONB 120 operation reference) is
@@ -209,15 +214,19 @@ class Verdict:
         earlier: the earlier payment's id (``same``, ``possible_duplicate``,
             ``conflict``), else None.
         by: the fact that decided: ``payment_id``, a key name, or None.
+        id_taken: its id, not an identity fact, already names another payment.
     """
 
     payment_id: str
     kind: str
     earlier: str | None = None
     by: str | None = None
+    id_taken: bool = False
 
 
-def identify(keys: pa.Table, earlier: pa.Table | None = None) -> list[Verdict]:
+def identify(
+    keys: pa.Table, earlier: pa.Table | None = None, id_is_fact: list[bool] | None = None
+) -> list[Verdict]:
     """Decide, payment by payment, which are bookings already seen.
 
     Args:
@@ -226,6 +235,8 @@ def identify(keys: pa.Table, earlier: pa.Table | None = None) -> list[Verdict]:
             plus an optional ``possible_duplicate_of`` column (the earlier
             payment a held one was flagged against); only the payments sharing
             a key with ``keys`` matter.
+        id_is_fact: per row of ``keys``, whether its ``payment_id`` was chosen by
+            the sender (fact 1); all True when not given.
 
     Returns:
         One :class:`Verdict` per row of ``keys``. A payment is compared with the
@@ -239,8 +250,8 @@ def identify(keys: pa.Table, earlier: pa.Table | None = None) -> list[Verdict]:
         for row in earlier.to_pylist():
             seen.add(row, by_content=not row.get("possible_duplicate_of"))
     verdicts = []
-    for row in keys.to_pylist():
-        verdict = seen.judge(row)
+    for k, row in enumerate(keys.to_pylist()):
+        verdict = seen.judge(row, True if id_is_fact is None else id_is_fact[k])
         if verdict.kind in (NEW, POSSIBLE_DUPLICATE):
             seen.add(row, by_content=verdict.kind == NEW)
         verdicts.append(verdict)
@@ -260,10 +271,10 @@ class _Seen:
             if row[name] is not None:
                 self.by_key[name].setdefault(row[name], []).append(row)
 
-    def judge(self, row: dict) -> Verdict:
+    def judge(self, row: dict, id_is_fact: bool) -> Verdict:
         pid = row["payment_id"]
         known = self.by_id.get(pid)
-        if known is not None:
+        if known is not None and id_is_fact:
             if (known["amount_minor"], known["currency"]) != (row["amount_minor"], row["currency"]):
                 return Verdict(pid, CONFLICT, known["payment_id"], "payment_id")
             return Verdict(pid, SAME, known["payment_id"], "payment_id")
@@ -271,10 +282,11 @@ class _Seen:
             value = row[name]
             if value is not None and value in self.by_key[name]:
                 return Verdict(pid, SAME, self.by_key[name][value][0]["payment_id"], name)
+        taken = known is not None
         for other in self.by_key["content_key"].get(row["content_key"], ()):
             if not _told_apart(row, other):
-                return Verdict(pid, POSSIBLE_DUPLICATE, other["payment_id"], "content_key")
-        return Verdict(pid, NEW)
+                return Verdict(pid, POSSIBLE_DUPLICATE, other["payment_id"], "content_key", taken)
+        return Verdict(pid, NEW, id_taken=taken)
 
 
 def _told_apart(one: dict, other: dict) -> bool:

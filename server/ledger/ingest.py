@@ -53,6 +53,7 @@ from cashmatch.server.store import ledgers as ledger_rows
 from cashmatch.server.store import payments as payment_rows
 
 CHUNK_ROWS = 50_000  # payments matched at once
+TABULAR_FORMAT = "payments_table"  # the file contract: its payment_id is the sender's
 POSSIBLE_DUPLICATE_NOTE = "+possible_duplicate"
 STALE_NOTE = "+stale_open_amount"
 
@@ -87,6 +88,12 @@ class Incoming:
     payments: pa.Table
     files: list[FileIn] = field(default_factory=list)
     origin: list[int | None] | None = None
+
+    def ids_are_facts(self) -> list[bool]:
+        """Per payment, whether its id was chosen by the sender (not made by a bank-file loader)."""
+        if self.origin is None:
+            return [True] * self.payments.num_rows
+        return [o is None or self.files[o].format == TABULAR_FORMAT for o in self.origin]
 
     def where(self, row: int) -> str:
         """A payment's place in the call, for messages."""
@@ -144,13 +151,19 @@ class Ingest:
                 earlier = payment_rows.earlier_keys(db, pk, keys)
                 for file in incoming.files:
                     file.duplicate = file.duplicate or payment_rows.file_known(db, pk, file.sha256)
-            verdicts = identify(keys, earlier)
+            verdicts = identify(keys, earlier, incoming.ids_are_facts())
             _refuse_conflicts(verdicts, incoming)
+            payments, keys = self._free_ids(pk, payments, keys, verdicts)
             fresh_rows = [k for k, v in enumerate(verdicts) if v.kind in (NEW, POSSIBLE_DUPLICATE)]
             take = pa.array(fresh_rows, pa.int64())
             fresh, fresh_keys = payments.take(take), keys.take(take)
             origin = [incoming.origin[k] for k in fresh_rows] if incoming.origin else None
-            flagged = {v.payment_id: v.earlier for v in verdicts if v.kind == POSSIBLE_DUPLICATE}
+            stored_ids = payments["payment_id"].to_pylist()  # loader-made ids made free
+            flagged = {
+                stored_ids[k]: v.earlier
+                for k, v in enumerate(verdicts)
+                if v.kind == POSSIBLE_DUPLICATE
+            }
             fresh, keep, linked = self._link_advices(pk, fresh, incoming.files)
             index = self.cache.index(pk)
             moved = False
@@ -188,6 +201,24 @@ class Ingest:
             applied_minor=stored.applied,
             last_sequence=stored.last_sequence,
         )
+
+    def _free_ids(self, pk: int, payments: pa.Table, keys: pa.Table, verdicts) -> tuple:
+        """A loader-made id that names another payment already: the next free ``<id>~<k>``."""
+        taken = [k for k, v in enumerate(verdicts) if v.id_taken and v.kind != SAME]
+        if not taken:
+            return payments, keys
+        ids = payments["payment_id"].to_pylist()
+        used = set(ids)
+        with self.store.snapshot() as db:
+            for row in taken:
+                k = 2
+                while f"{ids[row]}~{k}" in used or payment_rows.payment(db, pk, f"{ids[row]}~{k}"):
+                    k += 1
+                ids[row] = f"{ids[row]}~{k}"
+                used.add(ids[row])
+        column = pa.array(ids, pa.string())
+        payments = payments.set_column(0, payments.schema.field(0), column)
+        return payments, keys.set_column(0, keys.schema.field(0), column)
 
     def _link_advices(
         self, ledger_pk: int, payments: pa.Table, files: list[FileIn]

@@ -138,3 +138,17 @@ def test_a_file_sent_again_under_new_ids_is_never_new(rows):
     for pid, kind, earlier, by in verdicts[: len(rows)]:
         if kind == "same":
             assert by in identity.STRONG_KEYS and int(earlier[1:]) < int(pid[1:])
+
+
+def test_an_id_a_loader_made_is_no_identity_fact():
+    earlier = [_payment("STMT/1/1", bank_reference=None, amount_minor=5)]
+    later = [_payment("STMT/1/1", bank_reference=None, amount_minor=7, reference_text="other")]
+    keys, old = payment_keys(_table(later)), payment_keys(_table(earlier))
+    (verdict,) = identify(keys, old, id_is_fact=[False])
+    assert (verdict.kind, verdict.id_taken) == ("new", True)
+    (verdict,) = identify(keys, old)  # chosen by the sender: a conflict
+    assert verdict.kind == "conflict"
+    # Same position, same content, no reference: uncertain, not the same for certain.
+    (verdict,) = identify(payment_keys(_table(earlier)), old, id_is_fact=[False])
+    assert (verdict.kind, verdict.earlier, verdict.id_taken) == (
+        "possible_duplicate", "STMT/1/1", True)  # fmt: skip
