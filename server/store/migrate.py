@@ -60,13 +60,11 @@ def migrate(db: sqlite3.Connection, found: int, target: int) -> None:
     try:
         db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _V1_TO_V2.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            for statement in statements(_V1_TO_V2):
+                db.execute(statement)
             _backfill_keys(db)
-            for statement in schema_sql().split(";"):
-                if statement.strip() and "TRIGGER" not in statement:
-                    db.execute(statement)
+            for statement in statements(schema_sql()):
+                db.execute(statement)
             broken = db.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise RuntimeError(f"migration would break foreign keys: {broken[:5]}")
@@ -77,6 +75,18 @@ def migrate(db: sqlite3.Connection, found: int, target: int) -> None:
         db.execute("COMMIT")
     finally:
         db.execute("PRAGMA foreign_keys = ON")
+
+
+def statements(script: str) -> list[str]:
+    """The SQL statements of a script, one by one (so they can run inside one transaction)."""
+    out, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                out.append(buffer)
+            buffer = ""
+    return out
 
 
 def _backfill_keys(db: sqlite3.Connection) -> None:

@@ -74,8 +74,8 @@ class ServerProcess:
                 self.metrics_port = int(line.rsplit(":", 1)[1].split("/")[0])
             if line.startswith("cashmatch: listening on "):
                 self.port = int(line.rsplit(":", 1)[1])
-                if "--metrics-listen" not in self.args or self.metrics_port:
-                    return self
+            if self.port and ("--metrics-listen" not in self.args or self.metrics_port):
+                return self
         self.kill()
         raise RuntimeError("server did not start")
 
