@@ -55,7 +55,14 @@ How a later payment relates to the earlier ones (:func:`identify`):
   applied automatically: a person decides.
 * **new** -- anything else, including a payment whose content equals an earlier
   one's while the bank's references of the two differ: the bank says these are
-  two bookings.
+  two bookings. Not so between an intraday report (camt.052, MT942) and a
+  statement: some banks give the booking a new reference at the end of the
+  day, so there the content decides (a possible duplicate).
+
+Where a reference sits matters: ``bank_reference`` is the transaction's own.
+An entry's reference shared by the transactions of a batch (and renumbered
+when the batch comes back in another entry) is no fact about one transaction;
+loaders may put it in ``payment_id``, which for bank files is no identity fact.
 
 Example:
     >>> import datetime as dt
@@ -90,8 +97,17 @@ KEYS_SCHEMA = pa.schema(
         pa.field("amount_minor", pa.int64(), nullable=False),
         pa.field("currency", pa.string(), nullable=False),
         *(pa.field(name, pa.string()) for name in KEYS),
+        # "intraday" (camt.052, MT942) or "statement" (anything else), from source_format.
+        pa.field("report_kind", pa.string()),
     ]
 )
+INTRADAY_FORMATS = frozenset({"mt942", "camt.052"})
+
+
+def report_kind(source_format: str | None) -> str:
+    """``intraday`` for an intraday report's payment, else ``statement``."""
+    return "intraday" if (source_format or "").lower() in INTRADAY_FORMATS else "statement"
+
 
 # What banks print where there is no reference.
 PLACEHOLDERS = frozenset(
@@ -149,7 +165,7 @@ def payment_keys(payments: pa.Table) -> pa.Table:
         for name in (
             "payment_id", "amount_minor", "currency", "value_date", "payer_name",
             "payer_account", "reference_text", "check_number", "trace_id", "end_to_end_id",
-            "statement_account", "bank_reference", "remittance",
+            "statement_account", "bank_reference", "remittance", "source_format",
         )
     }  # fmt: skip
     out: dict[str, list] = {name: [] for name in KEYS}
@@ -163,6 +179,9 @@ def payment_keys(payments: pa.Table) -> pa.Table:
             "amount_minor": pa.array(columns["amount_minor"], pa.int64()),
             "currency": pa.array(columns["currency"], pa.string()),
             **{name: pa.array(out[name], pa.string()) for name in KEYS},
+            "report_kind": pa.array(
+                [report_kind(f) for f in columns["source_format"]], pa.string()
+            ),
         },
         schema=KEYS_SCHEMA,
     )
@@ -176,6 +195,8 @@ def _row_keys(row: dict) -> dict[str, str | None]:
     bank_ref = _reference(row["bank_reference"])
     e2e = _reference(row["end_to_end_id"])
     trace = _reference(row["trace_id"])
+    if trace is not None and trace == bank_ref:
+        trace = None  # a loader's copy of the bank's reference is no second fact
     check = _reference(row["check_number"])
     payer_account = _account(row["payer_account"])
     counterparty = payer_account or _letters(row["payer_name"], NAME_CHARS)
@@ -290,15 +311,23 @@ class _Seen:
 
 
 def _told_apart(one: dict, other: dict) -> bool:
-    """Whether a key of kinds 2-5 that both payments have says they are two bookings."""
+    """Whether a key of kinds 2-5 that both payments have says they are two bookings.
+
+    Between an intraday report and a statement, the bank's reference does not:
+    some banks number a booking anew in the end-of-day statement.
+    """
+    kinds = STRONG_KEYS
+    if one.get("report_kind") != other.get("report_kind"):
+        kinds = tuple(k for k in STRONG_KEYS if k != "bank_key")
     return any(
         one[name] is not None and other[name] is not None and one[name] != other[name]
-        for name in STRONG_KEYS
+        for name in kinds
     )
 
 
 __all__ = [
     "CONFLICT",
+    "INTRADAY_FORMATS",
     "KEYS",
     "KEYS_SCHEMA",
     "NEW",
@@ -308,4 +337,5 @@ __all__ = [
     "Verdict",
     "identify",
     "payment_keys",
+    "report_kind",
 ]

@@ -9,7 +9,7 @@ import sqlite3
 import pyarrow as pa
 
 from cashmatch.engine.schemas import MATCHES, REMITTANCE_ADVICES
-from cashmatch.loaders.identity import KEYS, KEYS_SCHEMA
+from cashmatch.loaders.identity import KEYS, KEYS_SCHEMA, report_kind
 from cashmatch.server.store.tenants import now
 
 EPOCH = dt.date(1970, 1, 1)
@@ -62,12 +62,14 @@ def earlier_keys(db: sqlite3.Connection, ledger_pk: int, keys: pa.Table) -> pa.T
         f" AND p.{kind} = w.key WHERE p.ledger_pk = ?1"
         for kind in ("payment_id", *KEYS)
     )
-    names = ("payment_id", "amount_minor", "currency", *KEYS, "possible_duplicate_of")
+    names = ("payment_id", "amount_minor", "currency", *KEYS, "source_format",
+             "possible_duplicate_of")  # fmt: skip
     rows = db.execute(
         f"SELECT {', '.join(names)} FROM payments WHERE pk IN ({found}) ORDER BY pk", (ledger_pk,)
     ).fetchall()
     db.execute("DELETE FROM temp.wanted")
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    columns[-2] = [report_kind(f) for f in columns[-2]]
     schema = KEYS_SCHEMA.append(pa.field("possible_duplicate_of", pa.string()))
     return pa.table(
         [pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema

@@ -152,3 +152,12 @@ def test_an_id_a_loader_made_is_no_identity_fact():
     (verdict,) = identify(payment_keys(_table(earlier)), old, id_is_fact=[False])
     assert (verdict.kind, verdict.earlier, verdict.id_taken) == (
         "possible_duplicate", "STMT/1/1", True)  # fmt: skip
+
+
+def test_a_bank_renumbering_its_booking_at_the_end_of_the_day_is_a_possible_duplicate():
+    intraday = [_payment("I-1", bank_reference="INTRA-7", source_format="mt942")]
+    statement = [_payment("S-1", bank_reference="EOD-9", source_format="mt940")]
+    assert _verdicts(statement, intraday) == [("S-1", "possible_duplicate", "I-1", "content_key")]
+    # Two statements with different references of the bank: two bookings.
+    other = [_payment("S-2", bank_reference="EOD-10", source_format="mt940")]
+    assert _verdicts(other, statement) == [("S-2", "new", None, None)]

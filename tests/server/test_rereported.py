@@ -89,14 +89,16 @@ def test_next_days_statement_repeats_yesterdays_bookings(acme):
     _no_invoice_overpaid(acme, "nextday")
 
 
-def _mt942(entries: list[tuple[str, str, str]]) -> bytes:
+def _mt942(
+    entries: list[tuple[str, str, str]], bank_ref: str = "", payer: str = "NORTHWIND PRECISION"
+) -> bytes:
     lines = [":20:INTRADAY1", f":25:{ACCOUNT}", ":28C:1/1", ":34F:EURC0,", ":13D:2405201200+0100"]
     total = 0
     for amount, e2e, text in entries:
         total += int(amount.replace(",", ""))
         eref = f"EREF+{e2e}" if e2e else ""
-        lines += [f":61:240520C{amount}NTRFNONREF",
-                  f":86:166?00GUTSCHRIFT?20{eref}SVWZ+{text}?32NORTHWIND PRECISION"]  # fmt: skip
+        lines += [f":61:240520C{amount}NTRFNONREF" + (f"//{bank_ref}" if bank_ref else ""),
+                  f":86:166?00GUTSCHRIFT?20{eref}SVWZ+{text}?32{payer}"]  # fmt: skip
     lines += [":90D:0EUR0,", f":90C:{len(entries)}EUR{total // 100},{total % 100:02d}", "-", ""]
     return "\n".join(lines).encode()
 
@@ -127,8 +129,16 @@ def test_intraday_report_then_end_of_day_statement(acme):
                for r in matches.to_pylist())  # fmt: skip
     (review,) = [i for i in acme.iter_review_items("intraday") if i.payment.payment_id == "BK-B"]
     assert review.payment.possible_duplicate_of == flagged.earlier_payment_id
+    # A bank that numbers the booking anew in the statement: still only possibly new.
+    intraday = _mt942([("450,00", "", "INV-2024-000132")], "INTRA-5", "ACME INTERNATIONAL")
+    _, _, first = acme.upload_files("intraday", [("942c.sta", intraday)])
+    assert first.auto_matched == 1
+    _, _, final = acme.upload_files("intraday", [("940c.sta", _statement([C], 3))])
+    assert [d.payment_id for d in final.possible_duplicates] == ["BK-C"]
+    assert final.auto_matched == 0
     applied = _applied(acme, "intraday")
-    assert sum(applied.values()) == 2 and "BK-B" not in applied
+    assert sum(applied.values()) == 3 and not {"BK-B", "BK-C"} & set(applied)
+    assert "INTRA-5" in applied
     _no_invoice_overpaid(acme, "intraday")
 
 
