@@ -19,6 +19,9 @@ MODULES = [
     "cashmatch.engine.subset_sum",
     "cashmatch.loaders.errors",
     "bench.generator",
+    "bench.quality",
+    "bench.realistic_ledger",
+    "bench.realistic_names",
 ]
 
 
