@@ -20,6 +20,7 @@ MODULES = [
     "cashmatch.loaders.errors",
     "bench.generator",
     "bench.quality",
+    "bench.realistic_payers",
     "bench.realistic_ledger",
     "bench.realistic_names",
 ]

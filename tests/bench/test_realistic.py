@@ -25,6 +25,7 @@ from bench.realistic_cases import REALISTIC_CASES
 from bench.realistic_ledger import p_open, render_number, sample_ages
 from bench.realistic_names import SCRIPTS, cyrillic_to_latin, latin_to_ascii, special_name
 from bench.realistic_names import zengin_kana as kana
+from bench.realistic_payers import looks_like_discount
 
 # sha256 (first 16 hex digits) of the five tables of the classic output, as
 # main made them before the realistic profile existed.
@@ -291,15 +292,17 @@ def test_name_payments_come_from_unknown_accounts_in_another_script(view):
 
 
 def test_fees_are_above_five_percent_of_small_payments_and_correspondent_charges(view):
-    for kind in ("bank_charge", "fx_charges"):
+    for kind in ("bank_charge", "fx_charges", "fee_shortpay"):
         for pid in view["kind"][kind]:
             (row,) = view["truth"][pid]
             pay = view["pays"][pid]
             fee = view["items"][row["invoice_id"]]["amount_open_minor"] - pay["amount_minor"]
             assert fee > 0 and row["residual_action"] == "write_off_bank_fee"
+            # Never a shortfall a customary discount would explain as well.
+            assert not looks_like_discount(fee + pay["amount_minor"], fee)
             if kind == "bank_charge":
                 assert fee > 0.05 * pay["amount_minor"]
-            else:
+            elif kind == "fx_charges":
                 assert pay["currency"] != "EUR"
 
 
