@@ -173,7 +173,12 @@ class RealisticLedger:
                 self.cust_series[k] = self.cust_series[p]
 
     def _make_special(self, c: int, script: str) -> None:
-        name = special_name(self.rng, script)
+        # Two customers of one name are another case (legal-form twins): draw again.
+        used = set(self.customer_names)
+        for _ in range(30):
+            name = special_name(self.rng, script)
+            if name.master not in used:
+                break
         self.special[c] = name
         self.customer_names[c] = name.master
         self.aliases[c] = list(name.aliases)
