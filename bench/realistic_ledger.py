@@ -132,6 +132,7 @@ class RealisticLedger:
         self.special: dict[int, SpecialName] = {}
         self.twin_of: dict[int, int] = {}
         self.cut_name: dict[int, str] = {}
+        self._special_keys: set[str] = set()
         order = [int(k) for k in rng.permutation(n)]
         taken = iter(order)
         for _ in range(int(round(SCRIPT_SHARE * n))):
@@ -174,11 +175,11 @@ class RealisticLedger:
 
     def _make_special(self, c: int, script: str) -> None:
         # Two customers of one name are another case (legal-form twins): draw again.
-        used = set(self.customer_names)
         for _ in range(30):
             name = special_name(self.rng, script)
-            if name.master not in used:
+            if name.key not in self._special_keys:
                 break
+        self._special_keys.add(name.key)
         self.special[c] = name
         self.customer_names[c] = name.master
         self.aliases[c] = list(name.aliases)

@@ -53,6 +53,8 @@ class SpecialName:
         bank: the renderings a bank may print (upper case, no legal-form cut).
         aliases: what a master keeps besides (kana reading, English name).
         reverse: the master holds the ASCII form and banks send the native one.
+        key: the name without its legal form: two customers of one key would
+            be told apart by their legal form alone.
     """
 
     script: str
@@ -60,6 +62,7 @@ class SpecialName:
     bank: list[str]
     aliases: list[str] = field(default_factory=list)
     reverse: bool = False
+    key: str = ""
 
 
 # -- Cyrillic -----------------------------------------------------------------
@@ -188,8 +191,8 @@ def _cyrillic(rng: np.random.Generator) -> SpecialName:
     if rng.random() < 0.3:
         system = str(rng.choice(list(_CYR_SYSTEMS)))
         master = f"{cyrillic_to_latin(words, system).title()} {form_latin}"
-        return SpecialName("cyrillic", master, [f"{form} {words}"], reverse=True)
-    return SpecialName("cyrillic", native, bank)
+        return SpecialName("cyrillic", master, [f"{form} {words}"], reverse=True, key=words)
+    return SpecialName("cyrillic", native, bank, key=words)
 
 
 # -- Greek --------------------------------------------------------------------
@@ -278,8 +281,8 @@ def _greek(rng: np.random.Generator) -> SpecialName:
             for ch in unicodedata.normalize("NFD", native.upper())
             if not unicodedata.combining(ch)
         )
-        return SpecialName("greek", master, [plain], reverse=True)
-    return SpecialName("greek", native, bank)
+        return SpecialName("greek", master, [plain], reverse=True, key=f"{brand} {trade}")
+    return SpecialName("greek", native, bank, key=f"{brand} {trade}")
 
 
 # -- Japanese -----------------------------------------------------------------
@@ -367,9 +370,11 @@ def _japanese(rng: np.random.Generator) -> SpecialName:
     romaji = f"{brand[2]} {trade[2]}"
     bank = [zengin, f"{romaji} KK", f"{romaji} CO LTD"]
     if rng.random() < 0.3:
-        return SpecialName("japanese", f"{romaji.title()} Co., Ltd.", [zengin], reverse=True)
+        return SpecialName(
+            "japanese", f"{romaji.title()} Co., Ltd.", [zengin], reverse=True, key=romaji
+        )
     aliases = [brand[1] + trade[1]] if rng.random() < 0.7 else []
-    return SpecialName("japanese", kanji, bank, aliases)
+    return SpecialName("japanese", kanji, bank, aliases, key=romaji)
 
 
 # -- Chinese ------------------------------------------------------------------
@@ -418,10 +423,14 @@ def _chinese(rng: np.random.Generator) -> SpecialName:
     english = f"{city[1]} {brand[1]} {trade[2]} CO LTD"
     if rng.random() < 0.3:
         return SpecialName(
-            "chinese", english.title().replace("Co Ltd", "Co., Ltd."), [native], reverse=True
+            "chinese",
+            english.title().replace("Co Ltd", "Co., Ltd."),
+            [native],
+            reverse=True,
+            key=native,
         )
     aliases = [english.title()] if rng.random() < 0.5 else []
-    return SpecialName("chinese", native, [pinyin, english], aliases)
+    return SpecialName("chinese", native, [pinyin, english], aliases, key=native)
 
 
 # -- Latin letters outside ASCII ----------------------------------------------
@@ -503,8 +512,9 @@ def _latin(rng: np.random.Generator) -> SpecialName:
     bank = [latin_to_ascii(" ".join(words), s) for s in styles]
     if rng.random() < 0.25:
         master = latin_to_ascii(" ".join(words), "german").title() + f" {form}"
-        return SpecialName("latin", master, [" ".join(words).upper()], reverse=True)
-    return SpecialName("latin", native, bank)
+        key = " ".join(words)
+        return SpecialName("latin", master, [key.upper()], reverse=True, key=key)
+    return SpecialName("latin", native, bank, key=" ".join(words))
 
 
 _MAKERS = {
