@@ -23,6 +23,10 @@ MODULES = [
     "cashmatch.loaders.errors",
     "bench.generator",
     "tests.naive",
+    "bench.quality",
+    "bench.realistic_payers",
+    "bench.realistic_ledger",
+    "bench.realistic_names",
 ]
 
 
