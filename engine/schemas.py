@@ -59,6 +59,11 @@ PAYMENTS = pa.schema(
         pa.field("booking_date", pa.date32()),
         pa.field("source_format", pa.string()),
         pa.field("source_file", pa.string()),
+        # Where in its file the payment was read, as a person looks it up:
+        # "row 12" (CSV, Parquet), "line 40" (MT940, CFONB, lockbox),
+        # "03 record 2 (account 123), 16 record 5" (BAI2),
+        # "Stmt[1]/Ntry[3]/TxDtls[2]" (camt).
+        pa.field("source_location", pa.string()),
         pa.field("check_number", pa.string()),
         pa.field("trace_id", pa.string()),
         pa.field("end_to_end_id", pa.string()),
