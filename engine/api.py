@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cashmatch.engine.alternatives import BatchFacts, build_alternatives, build_contests
 from cashmatch.engine.array_decisions import decide_by_arrays
 from cashmatch.engine.assignment import resolve_contests
 from cashmatch.engine.config import MatchConfig
@@ -27,7 +28,9 @@ from cashmatch.engine.money import currency_exponent, major_to_minor
 from cashmatch.engine.references import find_references
 from cashmatch.engine.rules import shortfall_slack
 from cashmatch.engine.schemas import (
+    ALTERNATIVES,
     AUTO,
+    CONTESTS,
     MATCHES,
     PAYMENTS,
     RESIDUAL_NONE,
@@ -49,10 +52,17 @@ class MatchResult:
             every payment appears at least once.
         stats: counts by status, amounts applied automatically by currency, and
             the seconds each stage took.
+        alternatives: the next best candidates of each suggested or unmatched
+            payment (:data:`~cashmatch.engine.schemas.ALTERNATIVES`, see
+            :mod:`~cashmatch.engine.alternatives`).
+        contests: payments that claimed the same invoice beyond its open
+            amount, and which kept it (:data:`~cashmatch.engine.schemas.CONTESTS`).
     """
 
     matches: pa.Table
     stats: dict = field(default_factory=dict)
+    alternatives: pa.Table = field(default_factory=ALTERNATIVES.empty_table)
+    contests: pa.Table = field(default_factory=CONTESTS.empty_table)
 
 
 def _fee_max(currencies: list[str], fee_max_major: str) -> dict[str, int]:
@@ -264,6 +274,20 @@ def match_payments(
 
     matches = _matches_table(index, payments, decisions, settled, ident, amount, currency)
     lap("decide")
+    # What a person reviewing the exceptions needs; no decision changes here.
+    batch = BatchFacts(
+        payments["payment_id"].combine_chunks(),
+        amount,
+        currency,
+        value_date,
+        ident.customer,
+        ident.family,
+        ident.method,
+        fee_max,
+    )
+    alternatives = build_alternatives(decider, batch, decisions, settled)
+    contests = build_contests(index, batch, decisions, withdrawn)
+    lap("alternatives")
     counts, applied = _summary(matches, config.small_table_rows)
     stats = {
         "payments": n,
@@ -276,7 +300,7 @@ def match_payments(
         "searched": len(searched),
         "seconds": timings,
     }
-    return MatchResult(matches, stats)
+    return MatchResult(matches, stats, alternatives, contests)
 
 
 def _summary(matches: pa.Table, small_table_rows: int) -> tuple[dict[str, int], dict[str, int]]:
