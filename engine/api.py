@@ -284,6 +284,7 @@ def match_payments(
         ident.family,
         ident.method,
         fee_max,
+        slack,
     )
     alternatives = build_alternatives(decider, batch, decisions, settled)
     contests = build_contests(index, batch, decisions, withdrawn)
