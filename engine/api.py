@@ -68,7 +68,7 @@ class MatchResult:
             the seconds each stage took.
         alternatives: the next best candidates of each suggested or unmatched
             payment (:data:`~cashmatch.engine.schemas.ALTERNATIVES`, see
-            :mod:`~cashmatch.engine.alternatives`).
+            :mod:`~cashmatch.engine.alternatives`), when asked for.
         contests: payments that claimed the same invoice beyond its open
             amount, and which kept it (:data:`~cashmatch.engine.schemas.CONTESTS`).
     """
@@ -132,6 +132,7 @@ def match_payments(
     progress: ProgressCallback | None = None,
     *,
     fast_path: bool = True,
+    alternatives: bool = False,
 ) -> MatchResult:
     """Match a batch of payments against indexed open items.
 
@@ -145,6 +146,10 @@ def match_payments(
             exactly, short or over, quoted invoices paid together, an amount
             that names one invoice or none); off only to check that it
             changes nothing.
+        alternatives: also rank the next best candidates of every suggested
+            or unmatched payment into ``MatchResult.alternatives``, for a
+            person to review (:mod:`~cashmatch.engine.alternatives`; about
+            40 us per such payment).
 
     Returns:
         A :class:`MatchResult` whose ``matches`` hold every payment at least once.
@@ -300,8 +305,12 @@ def match_payments(
         ident.method,
         fee_max,
     )
-    alternatives = build_alternatives(decider, batch, decisions, settled)
     contests = build_contests(index, batch, decisions, withdrawn)
+    ranked = (
+        build_alternatives(decider, batch, decisions, settled)
+        if alternatives
+        else ALTERNATIVES.empty_table()
+    )
     lap("alternatives")
     counts, applied = _summary(matches)
     stats = {
@@ -315,7 +324,7 @@ def match_payments(
         "searched": len(searched),
         "seconds": timings,
     }
-    return MatchResult(matches, stats, alternatives, contests)
+    return MatchResult(matches, stats, ranked, contests)
 
 
 def _summary(matches: pa.Table) -> tuple[dict[str, int], dict[str, int]]:

@@ -28,7 +28,7 @@ def example_run():
         read_open_items(EXAMPLES / "open_items.csv"), read_customers(EXAMPLES / "customers.csv")
     )
     payments = read_payments(EXAMPLES / "payments.csv")
-    result = match_payments(index, payments)
+    result = match_payments(index, payments, alternatives=True)
     return index, payments, result, review_matches(index, payments, result)
 
 
@@ -153,7 +153,7 @@ def _one_payment(name: str, text: str) -> str:
         ],
         schema=PAYMENTS,
     )
-    result = match_payments(index, payments)
+    result = match_payments(index, payments, alternatives=True)
     reviewed = review_matches(index, payments, result)
     return render_report(reviewed, review_alternatives(index, result), RunInfo(inputs=[name]))
 
