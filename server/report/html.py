@@ -221,7 +221,9 @@ def _charts(figures: Figures) -> dict[str, Markup]:
                 rest[status] = rest.get(status, 0) + n
         ordered = ordered[: MAX_REASONS_CHARTED - 1] + [("other reasons", rest)]
     return {
-        "status_count": charts.stacked_bars(status_rows, f"{total:,} payments by status"),
+        "status_count": charts.stacked_bars(
+            status_rows, f"{total:,} payments by status", counted=True
+        ),
         "status_amount": charts.stacked_bars(amount_rows, "Amounts received by status"),
         "reasons": charts.reason_bars(ordered, "Payments by reason"),
         "confidence": charts.histogram(figures.confidence, CONFIDENCE_BIN, "Confidence"),
