@@ -230,6 +230,11 @@ def _charts(figures: Figures) -> dict[str, Markup]:
     }
 
 
+# Run before the body is parsed, so that the evidence rows the script toggles are
+# hidden from the first layout (without a script, every row shows).
+_HEAD_SCRIPT = 'document.documentElement.classList.add("js");'
+
+
 def _asset(name: str) -> str:
     return resources.files("cashmatch.server.report").joinpath("templates", name).read_text()
 
@@ -267,9 +272,10 @@ def render_report(
     """
     figures = compute_figures(reviewed)
     style, script = _asset("report.css"), _asset("report.js")
+    scripts = " ".join(_csp_hash(text) for text in (_HEAD_SCRIPT, script))
     csp = (
         "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
-        f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}"
+        f"style-src {_csp_hash(style)}; script-src {scripts}"
     )
     queue = exceptions(reviewed, alternatives)
     summary = []
@@ -294,6 +300,7 @@ def render_report(
         csp=csp,
         style=Markup(style),
         script=Markup(script),
+        head_script=Markup(_HEAD_SCRIPT),
         info=info,
         figures=figures,
         summary=summary,
