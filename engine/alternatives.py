@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from cashmatch.engine.decide import SUGGESTION_CAP, Decider, Hypothesis, PaymentFacts
+from cashmatch.engine.decide import Decider, Hypothesis, PaymentFacts
 from cashmatch.engine.index import OpenItemIndex
 from cashmatch.engine.schemas import ALTERNATIVES, CONTESTS
 from cashmatch.engine.scoring import AMOUNT_EXACT
@@ -36,9 +36,6 @@ from cashmatch.engine.settled import NOT_SETTLED, Settled
 from cashmatch.engine.subset_sum import search_pool
 
 MAX_ALTERNATIVES = 3
-# Decider._from_customer and _from_amount weigh invoices issued up to this many
-# days after the payment (an invoice sent late, a payment made on the order).
-_ISSUED_AFTER_DAYS = 5
 _NO_REFS = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
 # Columns taken from the batch and the index for all candidates at once.
 _FROM_INDEX = (
@@ -63,6 +60,7 @@ class BatchFacts:
     family: np.ndarray
     method: np.ndarray
     fee_max: np.ndarray
+    slack: np.ndarray
 
     def facts(self, p: int) -> PaymentFacts:
         return PaymentFacts(
@@ -73,6 +71,7 @@ class BatchFacts:
             family=int(self.family[p]),
             method=int(self.method[p]),
             fee_max=int(self.fee_max[p]),
+            slack=int(self.slack[p]),
             ref_rows=_NO_REFS[0],
             ref_quality=_NO_REFS[1],
             ref_structured=_NO_REFS[2],
@@ -124,12 +123,12 @@ def _rival(decider: Decider, facts: PaymentFacts, rows: list[int], reason: str, 
     """A rival as the rule builds it, capped as :meth:`Decider._rank` caps any runner-up."""
     h = decider.hypothesis(facts, rows, reason, relation)
     h.auto = False
-    h.confidence = min(h.confidence, SUGGESTION_CAP)
+    h.confidence = min(h.confidence, decider.config.suggestion_cap)
     return h
 
 
 def _issued_by(index: OpenItemIndex, rows: np.ndarray, value_date: int) -> np.ndarray:
-    return rows[index.issue[rows] <= value_date + _ISSUED_AFTER_DAYS]
+    return rows[index.issue[rows] <= value_date + index.config.issue_grace_days]
 
 
 def _same_amount(decider: Decider, facts: PaymentFacts, reason: str, out: _Candidates) -> None:
@@ -170,6 +169,7 @@ def _other_combination(
         config.subset_max_items,
         config.subset_max_combination,
         config.subset_max_coincidence,
+        config.issue_grace_days,
     )
     if count >= 1 and len(rows):
         reason = "customer+subset_ambiguous" if len(rows) > 1 else "customer+amount_ambiguous"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,10 +11,12 @@ from hypothesis import strategies as st
 from bench.generator import generate
 from cashmatch.engine import build_index, match_payments
 from cashmatch.engine.alternatives import MAX_ALTERNATIVES
-from cashmatch.engine.decide import SUGGESTION_CAP
+from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.review import review_alternatives, review_matches
 from cashmatch.engine.schemas import ALTERNATIVES, CONTESTS, MATCHES, MATCHES_FOR_REVIEW
 from tests.engine.conftest import D, customers, ledger, payments
+
+SUGGESTION_CAP = MatchConfig().suggestion_cap
 
 
 def _run(items, rows, batch_to=0):
@@ -119,7 +123,9 @@ def test_alternatives_are_ranked_new_and_the_same_in_both_paths(seed):
     data = generate(seed, 2500, 700)
     index = build_index(data.open_items, data.customers)
     fast = match_payments(index, data.payments, alternatives=True)
-    full = match_payments(index, data.payments, fast_path=False, alternatives=True)
+    searching_all = MatchConfig(array_decisions_min_payments=sys.maxsize)
+    full_index = build_index(data.open_items, data.customers, searching_all)
+    full = match_payments(full_index, data.payments, alternatives=True)
     assert fast.alternatives.equals(full.alternatives)
     assert fast.contests.equals(full.contests)
     shown: dict[str, set[str]] = {}
