@@ -166,6 +166,7 @@ class OpenItemIndex:
             old,
             new,
             in_place=in_place,
+            move_each_max=self.config.move_each_max,
         )
         _, global_amounts, global_rows = move_rows(
             self.global_keys,
@@ -176,6 +177,7 @@ class OpenItemIndex:
             old,
             new,
             in_place=in_place,
+            move_each_max=self.config.move_each_max,
         )
         return block_amounts, block_rows, global_amounts, global_rows
 

@@ -18,7 +18,9 @@ The rules:
   each amount must lie within :data:`MAX_AMOUNT_MINOR` either side of zero;
 * ids (``payment_id``, ``invoice_id``, ``customer_id``) are not empty or blank
   and are unique in their table;
-* currencies are ISO 4217 codes the engine knows.
+* currencies are ISO 4217 codes the engine knows;
+* dates lie between :data:`FIRST_DATE` and :data:`LAST_DATE` (a corrupt or
+  careless value like year 25000 is refused rather than carried along).
 
 Example:
     >>> import datetime as dt
@@ -33,6 +35,8 @@ refused: money is int64 minor units (1250.00 EUR is 125000)
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,6 +50,9 @@ from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS, PAYMENTS, REMITTANCE
 # keeps the engine's integer arithmetic (amounts times basis points, sums of
 # combinations of up to 200 invoices) and a ledger's totals far inside int64.
 MAX_AMOUNT_MINOR = 10**15
+
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+_EPOCH = dt.date(1970, 1, 1)
 
 _CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 _KNOWN_CURRENCIES = pa.array(sorted(CURRENCY_EXPONENTS))
@@ -216,6 +223,21 @@ def _check_bound(values, table: str, column: str, parents) -> None:
     raise InputError(table, row, column, f"amount {value} is beyond ±10^15 minor units")
 
 
+def check_dates(table: pa.Table, name: str) -> None:
+    """Raise InputError at the first date outside FIRST_DATE..LAST_DATE."""
+    low, high = (FIRST_DATE - _EPOCH).days, (LAST_DATE - _EPOCH).days
+    for field in table.schema:
+        if not pa.types.is_date32(field.type) or not table.num_rows:
+            continue
+        days = table[field.name].cast(pa.int32())
+        lo, hi = (v.as_py() for v in pc.min_max(days).values())
+        if lo is None or (lo >= low and hi <= high):
+            continue
+        outside = pc.or_(pc.less(days, low), pc.greater(days, high))
+        row = _first_true(pc.fill_null(outside, False))
+        raise InputError(name, row, field.name, f"date out of range ({FIRST_DATE} to {LAST_DATE})")
+
+
 def _cut(value: object, most: int = 100) -> object:
     """A value for a message, cut to ``most`` characters: inputs can be arbitrarily long."""
     if isinstance(value, str) and len(value) > most:
@@ -230,6 +252,7 @@ def validate_payments(table: pa.Table, name: str = "payments") -> pa.Table:
     check_unique(table["payment_id"], name, "payment_id")
     check_currencies(table["currency"], name)
     check_amounts(table, name)
+    check_dates(table, name)
     return table
 
 
@@ -241,6 +264,7 @@ def validate_open_items(table: pa.Table, name: str = "open_items") -> pa.Table:
     check_ids(table["customer_id"], name, "customer_id")
     check_currencies(table["currency"], name)
     check_amounts(table, name)
+    check_dates(table, name)
     return table
 
 
@@ -257,6 +281,7 @@ def validate_advices(table: pa.Table, name: str = "remittance_advices") -> pa.Ta
     table = conform(table, REMITTANCE_ADVICES, name)
     check_ids(table["advice_id"], name, "advice_id")
     check_amounts(table, name)
+    check_dates(table, name)
     return table
 
 
@@ -264,6 +289,7 @@ __all__ = [
     "MAX_AMOUNT_MINOR",
     "check_amounts",
     "check_currencies",
+    "check_dates",
     "check_ids",
     "check_unique",
     "conform",

@@ -427,6 +427,7 @@ class _Parser:
             cols["bank_reference"].append(own or None)
             cols["source_format"].append(CFONB120)
             cols["source_file"].append(self.path)
+            cols["source_location"].append(f"line {op.line}")
             cols["remittance"].append(remittance)
         return statement_result(
             CFONB120,

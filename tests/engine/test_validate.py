@@ -131,3 +131,11 @@ def test_match_payments_goes_through_the_door():
     matches = match_payments(index, validate_payments(_payments())).matches
     assert matches["status"].to_pylist() == ["unmatched", "unmatched"]
     assert PAYMENTS.names == validate_payments(_payments()).schema.names
+
+
+def test_dates_out_of_range_are_refused():
+    far = pa.array([(DAY - dt.date(1970, 1, 1)).days, 9_000_000], pa.int32()).cast(pa.date32())
+    error = _refused(validate_payments, _payments(value_date=far))
+    assert (error.row, error.column) == (1, "value_date") and "out of range" in error.message
+    early = pa.array([dt.date(1899, 12, 31), DAY])
+    assert _refused(validate_payments, _payments(booking_date=early)).column == "booking_date"
