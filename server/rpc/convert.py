@@ -301,6 +301,8 @@ def payment_message(p: dict) -> pb.Payment:
         booking_date=p["booking_date"].isoformat() if p["booking_date"] else "",
         **{name: p[name] or "" for name in _PAYMENT_TEXTS[2:]},
         possible_duplicate_of=p["possible_duplicate_of"] or "",
+        source_file=p["source_file"] or "",
+        source_location=p["source_location"] or "",
         remittance=[
             pb.RemittanceLine(**{k: v for k, v in line.items() if v is not None})
             for line in p["remittance"]

@@ -38,6 +38,8 @@ ALTER TABLE payments ADD COLUMN booking_date INTEGER;
 ALTER TABLE payments ADD COLUMN statement_account TEXT;
 ALTER TABLE payments ADD COLUMN bank_reference TEXT;
 ALTER TABLE payments ADD COLUMN source_format TEXT;
+ALTER TABLE payments ADD COLUMN source_file TEXT;
+ALTER TABLE payments ADD COLUMN source_location TEXT;
 ALTER TABLE payments ADD COLUMN possible_duplicate_of TEXT;
 ALTER TABLE payments ADD COLUMN bank_key TEXT;
 ALTER TABLE payments ADD COLUMN end_to_end_key TEXT;

@@ -21,7 +21,8 @@ MATCH_COLUMNS = (
 PAYMENT_COLUMNS = (
     "pk", "payment_id", "amount_minor", "currency", "value_date", "booking_date", "payer_name",
     "payer_account", "reference_text", "check_number", "trace_id", "end_to_end_id",
-    "statement_account", "bank_reference", "source_format", "remittance", "status",
+    "statement_account", "bank_reference", "source_format", "source_file", "source_location",
+    "remittance", "status",
     "possible_duplicate_of",
 )  # fmt: skip
 _STORED = tuple(c for c in PAYMENT_COLUMNS if c != "pk")
@@ -88,7 +89,8 @@ def insert_payments(
     stamp = now()
     names = ("payment_id", "amount_minor", "currency", "value_date", "booking_date",
              "payer_name", "payer_account", "reference_text", "check_number", "trace_id",
-             "end_to_end_id", "statement_account", "bank_reference", "source_format")  # fmt: skip
+             "end_to_end_id", "statement_account", "bank_reference", "source_format",
+             "source_file", "source_location")  # fmt: skip
     columns = {n: payments[n].to_pylist() for n in names}
     remittance = payments["remittance"].to_pylist()
     for day in ("value_date", "booking_date"):

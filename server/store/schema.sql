@@ -96,6 +96,8 @@ CREATE TABLE IF NOT EXISTS payments (
     statement_account TEXT,
     bank_reference TEXT,
     source_format TEXT,
+    source_file TEXT,
+    source_location TEXT,                 -- where in its file, as a person looks it up
     remittance TEXT NOT NULL DEFAULT '[]',
     status TEXT NOT NULL CHECK (status IN ('auto', 'suggested', 'unmatched', 'confirmed')),
     possible_duplicate_of TEXT,

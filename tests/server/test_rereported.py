@@ -129,6 +129,7 @@ def test_intraday_report_then_end_of_day_statement(acme):
                for r in matches.to_pylist())  # fmt: skip
     (review,) = [i for i in acme.iter_review_items("intraday") if i.payment.payment_id == "BK-B"]
     assert review.payment.possible_duplicate_of == flagged.earlier_payment_id
+    assert review.payment.source_file == "940b.sta" and review.payment.source_location
     # A bank that numbers the booking anew in the statement: still only possibly new.
     intraday = _mt942([("450,00", "", "INV-2024-000132")], "INTRA-5", "ACME INTERNATIONAL")
     _, _, first = acme.upload_files("intraday", [("942c.sta", intraday)])

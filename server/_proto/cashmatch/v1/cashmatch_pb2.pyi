@@ -254,7 +254,7 @@ class RemittanceLine(_message.Message):
     def __init__(self, invoice_ref: _Optional[str] = ..., amount_paid_minor: _Optional[int] = ..., invoice_amount_minor: _Optional[int] = ..., discount_minor: _Optional[int] = ..., adjustment_minor: _Optional[int] = ..., adjustment_reason: _Optional[str] = ...) -> None: ...
 
 class Payment(_message.Message):
-    __slots__ = ("payment_id", "amount_minor", "currency", "value_date", "payer_name", "payer_account", "reference_text", "check_number", "trace_id", "end_to_end_id", "remittance", "booking_date", "statement_account", "bank_reference", "possible_duplicate_of")
+    __slots__ = ("payment_id", "amount_minor", "currency", "value_date", "payer_name", "payer_account", "reference_text", "check_number", "trace_id", "end_to_end_id", "remittance", "booking_date", "statement_account", "bank_reference", "possible_duplicate_of", "source_file", "source_location")
     PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
@@ -270,6 +270,8 @@ class Payment(_message.Message):
     STATEMENT_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     BANK_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     POSSIBLE_DUPLICATE_OF_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FILE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LOCATION_FIELD_NUMBER: _ClassVar[int]
     payment_id: str
     amount_minor: int
     currency: str
@@ -285,7 +287,9 @@ class Payment(_message.Message):
     statement_account: str
     bank_reference: str
     possible_duplicate_of: str
-    def __init__(self, payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., value_date: _Optional[str] = ..., payer_name: _Optional[str] = ..., payer_account: _Optional[str] = ..., reference_text: _Optional[str] = ..., check_number: _Optional[str] = ..., trace_id: _Optional[str] = ..., end_to_end_id: _Optional[str] = ..., remittance: _Optional[_Iterable[_Union[RemittanceLine, _Mapping]]] = ..., booking_date: _Optional[str] = ..., statement_account: _Optional[str] = ..., bank_reference: _Optional[str] = ..., possible_duplicate_of: _Optional[str] = ...) -> None: ...
+    source_file: str
+    source_location: str
+    def __init__(self, payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., value_date: _Optional[str] = ..., payer_name: _Optional[str] = ..., payer_account: _Optional[str] = ..., reference_text: _Optional[str] = ..., check_number: _Optional[str] = ..., trace_id: _Optional[str] = ..., end_to_end_id: _Optional[str] = ..., remittance: _Optional[_Iterable[_Union[RemittanceLine, _Mapping]]] = ..., booking_date: _Optional[str] = ..., statement_account: _Optional[str] = ..., bank_reference: _Optional[str] = ..., possible_duplicate_of: _Optional[str] = ..., source_file: _Optional[str] = ..., source_location: _Optional[str] = ...) -> None: ...
 
 class MatchPaymentRequest(_message.Message):
     __slots__ = ("ledger_id", "payment")
