@@ -31,21 +31,22 @@ from cashmatch.server.limits import Limits, MiB
 BYTES_PER_TRANSACTION = 1007  # of generate_payments' statements, measured
 
 
-def peak_rss_mib(pid: int) -> float:
-    """A process's peak resident memory so far (VmHWM), MiB."""
+def _status_mib(pid: int, field: str) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
+    raise RuntimeError(f"no {field}")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """A process's peak resident memory so far (VmHWM), MiB."""
+    return _status_mib(pid, "VmHWM")
 
 
 def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    """A process's resident memory now (VmRSS), MiB."""
+    return _status_mib(pid, "VmRSS")
 
 
 def statement_under(limit: int, path: Path) -> pa.Table:

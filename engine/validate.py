@@ -94,9 +94,13 @@ def conform(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
         InputError: a required column is missing or holds nulls, a column cannot
             be cast, or money comes as a float, decimal or boolean column.
     """
+    names = table.column_names
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise InputError(name, None, _cut(twice), "a column sent twice")
     columns = []
     for spec in schema:
-        if spec.name not in table.column_names:
+        if spec.name not in names:
             if not spec.nullable:
                 raise InputError(name, None, spec.name, "missing required column")
             columns.append(pa.nulls(table.num_rows, spec.type))

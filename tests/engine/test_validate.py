@@ -139,3 +139,10 @@ def test_dates_out_of_range_are_refused():
     assert (error.row, error.column) == (1, "value_date") and "out of range" in error.message
     early = pa.array([dt.date(1899, 12, 31), DAY])
     assert _refused(validate_payments, _payments(booking_date=early)).column == "booking_date"
+
+
+def test_a_column_sent_twice_is_refused():
+    table = _payments()
+    table = table.append_column("currency", pa.array(["EUR", "USD"]))
+    error = _refused(validate_payments, table)
+    assert (error.column, error.message) == ("currency", "a column sent twice")
