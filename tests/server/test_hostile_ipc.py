@@ -186,7 +186,7 @@ def test_fuzz_the_ipc_door(fuzz_ledger, acme, globex, data):
     code = _send(acme, data)
     CASES["run"] += 1
     errors = [line for line in fuzz_ledger.output() if '"level": "error"' in line]
-    assert code in ALLOWED, (code, errors[-1:])
+    assert code in ALLOWED, (code, [e[-1500:] for e in errors[-1:]])
     # The process is alive and serves every other tenant.
     assert fuzz_ledger.proc.poll() is None
     assert globex.get_ledger("other-tenant").open_items == 2
