@@ -29,6 +29,7 @@ from cashmatch.engine.hashing import (
 )
 from cashmatch.engine.keys_kernel import hash_keys, key_buffers
 from cashmatch.engine.normalize import reference_keys
+from cashmatch.engine.shorthand import expand_shorthand
 from cashmatch.engine.tokens_kernel import candidate_buffers
 
 # Quality of a reference hit, by how the token met the invoice number.
@@ -306,6 +307,9 @@ def find_references(
     # kernels cost tens of microseconds a call whatever the size, the fixed
     # cost that dominated a single payment.
     c_off, c_data, owner, joined = candidate_buffers(*_text_buffers(texts))
+    # The kernel may size its byte buffer a little above what it wrote: what is
+    # appended below must start where the last candidate ends.
+    c_data = c_data[: c_off[-1]]
     structured = np.zeros(len(owner), bool)
     if structured_refs is not None and len(structured_refs):
         s_off, s_data = _buffers(structured_refs)
@@ -314,6 +318,16 @@ def find_references(
         owner = np.concatenate([owner, structured_owner])
         structured = np.concatenate([structured, np.ones(len(structured_refs), bool)])
         joined = np.concatenate([joined, np.zeros(len(structured_refs), bool)])
+    # Numbers written as shorthand, ranges or glued, written out (engine/shorthand.py);
+    # derived, so not looked for at one edit (marked as joined).
+    expanded, expanded_owner = expand_shorthand(texts)
+    if expanded:
+        e_off, e_data = _buffers(pa.array(expanded, pa.string()))
+        c_off = np.concatenate([c_off, e_off[1:] + c_off[-1]])
+        c_data = np.concatenate([c_data, e_data])
+        owner = np.concatenate([owner, expanded_owner])
+        structured = np.concatenate([structured, np.zeros(len(expanded), bool)])
+        joined = np.concatenate([joined, np.ones(len(expanded), bool)])
     # Keys in the order alnum, folded, digits, groups (see keys_kernel.key_buffers).
     k_off, k_data = key_buffers(c_off, c_data)
     hashes = hash_keys(k_off, k_data)

@@ -21,6 +21,7 @@ MODULES = [
     "bench.generator",
     "bench.quality",
     "bench.realistic_payers",
+    "cashmatch.engine.shorthand",
     "bench.realistic_ledger",
     "bench.realistic_names",
 ]
