@@ -37,6 +37,9 @@ QUALITY_EXACT = 1.0  # same letters and digits
 QUALITY_OCR = 0.97  # same once OCR-confusable letters are folded
 QUALITY_DIGITS = 0.93  # same digits: prefix, separators or zeros dropped
 QUALITY_TYPO = 0.8  # one edit away (typo, transposition, missing digit)
+# The payer's purchase-order number, which names every invoice issued under it:
+# as strong as the invoice's digits, and the amount says which of them are paid.
+QUALITY_PO = QUALITY_DIGITS
 
 # Token separators in free remittance text. Dashes, dots and slashes are kept
 # inside tokens: invoice numbers use them.
@@ -119,6 +122,7 @@ class ReferenceIndex:
     digits: KeyIndex  # digits and zero-stripped digit groups, together
     typo: KeyIndex  # one-deletion variants of the digits key
     digits_keys: pa.Array  # per invoice, to verify typo hits (large_string, no nulls)
+    po: KeyIndex | None = None  # the open items' purchase-order numbers, letters and digits
     # digits_keys' (offsets, bytes), read once rather than per batch.
     digits_buffers: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
 
@@ -126,7 +130,18 @@ class ReferenceIndex:
         self.digits_buffers = _buffers(self.digits_keys)
 
     @classmethod
-    def build(cls, invoice_numbers: pa.Array, config: MatchConfig) -> ReferenceIndex:
+    def build(
+        cls, invoice_numbers: pa.Array, config: MatchConfig, po_numbers: pa.Array | None = None
+    ) -> ReferenceIndex:
+        """Index the invoice numbers (and, when given, each item's PO number).
+
+        Example:
+            >>> index = ReferenceIndex.build(pa.array(["INV-1", "INV-2"]), MatchConfig(),
+            ...                              pa.array(["PO-7700441", None]))
+            >>> hits = find_references(index, pa.array(["PO 7700441"]), MatchConfig())
+            >>> hits.invoice.tolist(), hits.quality.tolist()
+            ([0], [0.93])
+        """
         keys = reference_keys(invoice_numbers)
         rows = np.arange(len(invoice_numbers), dtype=np.int32)
 
@@ -145,12 +160,29 @@ class ReferenceIndex:
             digits=index(("digits", "groups"), config.min_digits_key),
             typo=KeyIndex.build(typo_hashes, typo_owner),
             digits_keys=keys["digits"].fill_null("").cast(pa.large_string()),
+            po=_po_index(po_numbers, config),
         )
 
     @property
     def nbytes(self) -> int:
-        parts = (self.alnum, self.folded, self.digits, self.typo)
+        parts = (self.alnum, self.folded, self.digits, self.typo) + ((self.po,) if self.po else ())
         return sum(p.nbytes for p in parts) + self.digits_keys.nbytes
+
+
+def _po_index(po_numbers: pa.Array | None, config: MatchConfig) -> KeyIndex | None:
+    """The PO numbers by their letters and digits ("PO-7700441" as "PO7700441"), and by the
+    digits when letters come first ("7700441": payers drop "PO-" as they drop "INV-")."""
+    if po_numbers is None or not pc.any(pc.is_valid(po_numbers)).as_py():
+        return None
+    keys = reference_keys(po_numbers)
+    rows = np.arange(len(po_numbers), dtype=np.int32)
+    valid = pc.is_valid(po_numbers).to_numpy(zero_copy_only=False)
+    hashes, owners = [], []
+    for name, min_len in (("alnum", config.min_digits_key), ("digits", config.min_digits_key)):
+        ok = valid & _valid(keys[name], min_len)
+        hashes.append(hash_strings(keys[name])[ok])
+        owners.append(rows[ok])
+    return KeyIndex.build(np.concatenate(hashes), np.concatenate(owners))
 
 
 @dataclass
@@ -348,6 +380,11 @@ def find_references(
     ):
         ok = np.flatnonzero(lengths[key] >= min_len)
         record(*key_index.lookup(hashes[key], limit, ok), quality)
+    if index.po is not None:
+        # PO numbers: a candidate's letters and digits, or its digits, against both keys.
+        for key in (0, 2):
+            ok = np.flatnonzero(lengths[key] >= config.min_digits_key)
+            record(*index.po.lookup(hashes[key], limit, ok), QUALITY_PO)
 
     # Typos: the token's digits, and each of its deletions, against the invoices'
     # digits and their deletions; every hit is checked at one edit as it is found.
