@@ -33,9 +33,16 @@ from cashmatch.engine.normalize import (
 # How a payer was identified, strongest first.
 BY_NONE, BY_ACCOUNT, BY_NAME, BY_PREFIX, BY_FUZZY, BY_AMBIGUOUS = 0, 1, 2, 3, 4, 5
 METHODS = ("none", "account", "name", "name_prefix", "name_fuzzy", "ambiguous")
-METHOD_SCORE = np.array([0.0, 1.0, 0.95, 0.9, 0.8, 0.0])
-# Identifications strong enough to apply cash without a quoted reference.
-STRONG_METHODS = (BY_ACCOUNT, BY_NAME, BY_PREFIX)
+
+
+def method_scores(config: MatchConfig) -> np.ndarray:
+    """The strength of each identification method (by code), from ``config.method_score``."""
+    return np.array([config.method_score.get(name, 0.0) for name in METHODS], np.float64)
+
+
+def strong_method_codes(config: MatchConfig) -> np.ndarray:
+    """The codes of the methods strong enough to apply cash without a quoted reference."""
+    return np.array([METHODS.index(name) for name in config.strong_methods], np.int64)
 
 
 _LEGAL_PREFIXES = frozenset(
@@ -96,6 +103,7 @@ class CustomerIndex:
         # of 6-10 s. Customer ids are taken to be unique in the master
         # (build_index checks it).
         self.config = config
+        self._method_score = method_scores(config)
         first_ids, first_names, alias_ids, alias_names = _names_on_invoices(open_items)
         if customers is not None:
             master = {
@@ -222,7 +230,7 @@ class CustomerIndex:
         if master is not None and len(master_ids):
             accounts = master["bank_accounts"]
             owner = pc.list_parent_indices(accounts).to_numpy()
-            account_keys = _normalized_accounts(pc.list_flatten(accounts))
+            account_keys = _normalized_accounts(pc.list_flatten(accounts), config.few_accounts)
             account_codes = master_codes[owner]
         else:
             account_keys, account_codes = pa.array([], pa.string()), np.zeros(0, np.int64)
@@ -373,7 +381,7 @@ class CustomerIndex:
         n = len(payer_names)
         customer = np.full(n, -1, np.int64)
         method = np.zeros(n, np.int64)
-        at = self._accounts.find(_normalized_accounts(payer_accounts))
+        at = self._accounts.find(_normalized_accounts(payer_accounts, self.config.few_accounts))
         known = np.flatnonzero(at >= 0)
         customer[known] = self._account_code[at[known]]
         method[known] = np.where(customer[known] >= 0, BY_ACCOUNT, BY_AMBIGUOUS)
@@ -412,7 +420,7 @@ class CustomerIndex:
                     found_code[u] = -1 if code is None else code
                     found_method[u] = BY_AMBIGUOUS if code is None else BY_PREFIX
                     continue
-            if len(key) >= 5:
+            if len(key) >= self.config.name_fuzzy_min_length:
                 fuzzy_rows.append(u)
                 fuzzy_keys.append(key)
         self._fuzzy(fuzzy_rows, fuzzy_keys, found_code, found_method)
@@ -421,7 +429,7 @@ class CustomerIndex:
         family = np.full(n, -1, np.int64)
         known = customer >= 0
         family[known] = self.family[customer[known]]
-        return Identification(customer, family, method, METHOD_SCORE[method])
+        return Identification(customer, family, method, self._method_score[method])
 
     def _fuzzy(
         self, rows: list[int], keys: list[str], found_code: np.ndarray, found_method: np.ndarray
@@ -440,7 +448,9 @@ class CustomerIndex:
             if not len(scored):
                 continue
             # Best first, the earlier name first among equals.
-            top = np.argsort(-score.astype(np.int64), kind="stable")[:8]
+            top = np.argsort(-score.astype(np.int64), kind="stable")[
+                : self.config.name_fuzzy_rivals
+            ]
             ranked, ranked_score = scored[top].tolist(), score[top].tolist()
             if ranked_score[0] < cutoff:
                 continue
@@ -549,17 +559,13 @@ def _resolved(
     return np.where(low_code == high_code, low_code, one_family), one_family
 
 
-# Up to this many accounts are normalised one by one in Python.
-_FEW_ACCOUNTS = 16
-
-
-def _normalized_accounts(accounts: pa.Array) -> pa.Array:
+def _normalized_accounts(accounts: pa.Array, few: int) -> pa.Array:
     """:func:`normalize_account` of each value ("" for null), vectorised.
 
     Arrow's upper case maps one character to one; Python's can expand ("ß" to
     "SS"), so the few values that are not ASCII go through Python.
     """
-    if len(accounts) <= _FEW_ACCOUNTS:
+    if len(accounts) <= few:
         # A payment or a few: Python per value beats four Arrow kernels.
         return pa.array([normalize_account(a) for a in accounts.to_pylist()], pa.string())
     accounts = pc.fill_null(accounts.cast(pa.string()), "")

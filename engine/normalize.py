@@ -18,54 +18,18 @@ from anyascii import anyascii
 
 from cashmatch.engine.keys_kernel import reference_keys_fast
 
-# Characters OCR and people confuse with digits. A letter is folded onto its
-# digit only between two digits ("2O24", "000I23"): at the edge of a number it
-# is as likely a real prefix letter ("S2024-001").
-OCR_FOLDS = {"0": "OQD", "1": "IL", "5": "S", "8": "B", "2": "Z"}
-
-
-def fold_ocr_arrow(values: pa.Array) -> pa.Array:
-    """Fold OCR-confusable letters that stand between digits onto those digits (vectorised).
-
-    Example:
-        >>> fold_ocr_arrow(pa.array(["2O24-000I23", "SO-100", "1O1O1"])).to_pylist()
-        ['2024-000123', 'SO-100', '10101']
-    """
-    letters = "".join(OCR_FOLDS.values())
-    # Few strings have a letter between digits: fold only those.
-    mask = pc.fill_null(pc.match_substring_regex(values, f"[0-9][{letters}][0-9]"), False)
-    if not pc.any(mask).as_py():
-        return values
-    folded = pc.filter(values, mask)
-    for digit, group in OCR_FOLDS.items():
-        pattern = f"([0-9])[{group}]([0-9])"
-        # Twice, because a match consumes the digit a neighbouring match needs ("1O1O1").
-        for _ in range(2):
-            folded = pc.replace_substring_regex(folded, pattern, rf"\1{digit}\2")
-    positions = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-    out = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
-    out[positions] = folded.to_numpy(zero_copy_only=False)
-    return pa.array(out, pa.string())
-
 
 def reference_keys(raw: pa.Array) -> dict[str, pa.Array]:
-    """The lookup keys of references; see :func:`reference_keys_arrow`, of which this is the
-    one-pass numba implementation (:mod:`cashmatch.engine.keys_kernel`).
-
-    Example:
-        >>> keys = reference_keys(pa.array(["INV-2024-000123", "inv 2O24/123"]))
-        >>> keys["folded"].to_pylist(), keys["groups"].to_pylist()
-        (['INV2024000123', 'INV2024123'], ['2024123', '2024123'])
-    """
-    return reference_keys_fast(raw)
-
-
-def reference_keys_arrow(raw: pa.Array) -> dict[str, pa.Array]:
     """The keys under which a reference (invoice number or payment token) is looked up.
+
+    One numba pass over the UTF-8 bytes (:mod:`cashmatch.engine.keys_kernel`);
+    tests/naive.py holds its plain twin, written with pyarrow's regular expressions.
 
     Returns:
         ``alnum``: upper-cased letters and digits only ("INV-2024-000123" → "INV2024000123").
-        ``folded``: ``alnum`` with OCR-confusable letters folded onto digits.
+        ``folded``: ``alnum`` with OCR-confusable letters folded onto digits
+            (:data:`~cashmatch.engine.keys_kernel.OCR_FOLDS`), where they stand
+            between two digits.
         ``digits``: the digits of ``folded``, leading zeros dropped ("2024000123"),
             which survives a dropped prefix or changed separators.
         ``groups``: each digit group stripped of its leading zeros, then joined
@@ -73,17 +37,10 @@ def reference_keys_arrow(raw: pa.Array) -> dict[str, pa.Array]:
 
     Example:
         >>> keys = reference_keys(pa.array(["INV-2024-000123", "inv 2O24/123"]))
-        >>> keys["digits"].to_pylist(), keys["groups"].to_pylist()
-        (['2024000123', '2024123'], ['2024123', '2024123'])
+        >>> keys["folded"].to_pylist(), keys["digits"].to_pylist(), keys["groups"].to_pylist()
+        (['INV2024000123', 'INV2024123'], ['2024000123', '2024123'], ['2024123', '2024123'])
     """
-    upper = pc.utf8_upper(pc.fill_null(raw, ""))
-    alnum = pc.replace_substring_regex(upper, r"[^A-Z0-9]+", "")
-    folded_sep = fold_ocr_arrow(pc.replace_substring_regex(upper, r"[^A-Z0-9]+", "-"))
-    folded = pc.replace_substring(folded_sep, "-", "")
-    digits = pc.utf8_ltrim(pc.replace_substring_regex(folded, r"[^0-9]+", ""), characters="0")
-    groups = pc.replace_substring_regex(folded_sep, r"(^|[^0-9])0+([0-9])", r"\1\2")
-    groups = pc.replace_substring_regex(groups, r"[^0-9]+", "")
-    return {"alnum": alnum, "folded": folded, "digits": digits, "groups": groups}
+    return reference_keys_fast(raw)
 
 
 # Legal forms, dropped from company names: banks drop them, ERPs keep them.

@@ -27,11 +27,12 @@ from bench.realistic_names import SCRIPTS, cyrillic_to_latin, latin_to_ascii, sp
 from bench.realistic_names import zengin_kana as kana
 from bench.realistic_payers import looks_like_discount
 
-# sha256 (first 16 hex digits) of the five tables of the classic output, as
+# sha256 (first 16 hex digits) of the five tables of the classic output (their
+# non-empty columns), as
 # main made them before the realistic profile existed.
 CLASSIC_DIGESTS = {
-    (3, 400, 60): "42bff6a5ee4e1996",
-    (11, 1500, 200): "479865d39197b311",
+    (3, 400, 60): "d8524c9058006573",
+    (11, 1500, 200): "b071b4756abbe819",
 }
 
 
@@ -39,6 +40,10 @@ def _digest(data) -> str:
     h = hashlib.sha256()
     for name in ("customers", "open_items", "payments", "truth", "cases"):
         table = getattr(data, name)
+        # Columns the generator leaves empty are left out, so that a column a
+        # schema gains later (a loader's field, null in generated data) does
+        # not change the digest of what the generator makes.
+        table = table.select([c for c in table.column_names if table[c].null_count < len(table)])
         sink = pa.BufferOutputStream()
         with ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)

@@ -27,13 +27,13 @@ from cashmatch.engine.customers import (
     BY_NAME,
     BY_NONE,
     BY_PREFIX,
-    METHOD_SCORE,
     CustomerIndex,
     Identification,
     _normalized_accounts,
     _plain_name,
     _without_cut_legal_form,
     _words,
+    method_scores,
 )
 from cashmatch.engine.hashing import StringLookup
 from cashmatch.engine.name_blocking import FuzzyNames
@@ -216,7 +216,7 @@ class ReferenceIndex:
         n = len(payer_names)
         customer = np.full(n, -1, np.int64)
         method = np.zeros(n, np.int64)
-        at = self._accounts.find(_normalized_accounts(payer_accounts))
+        at = self._accounts.find(_normalized_accounts(payer_accounts, self.config.few_accounts))
         known = np.flatnonzero(at >= 0)
         customer[known] = self._account_code[at[known]]
         method[known] = np.where(customer[known] >= 0, BY_ACCOUNT, BY_AMBIGUOUS)
@@ -262,7 +262,7 @@ class ReferenceIndex:
         family = np.full(n, -1, np.int64)
         known = customer >= 0
         family[known] = self.family[customer[known]]
-        return Identification(customer, family, method, METHOD_SCORE[method])
+        return Identification(customer, family, method, method_scores(self.config)[method])
 
     def _fuzzy(self, rows, keys, found_code, found_method) -> None:
         if not rows or not self._fuzzy_keys:
@@ -655,7 +655,6 @@ def test_blocking_keeps_exactly_the_names_within_the_histogram_bound(seed, cutof
 @given(st.lists(st.one_of(st.none(), st.text(max_size=30)), min_size=1, max_size=12))
 def test_normalized_accounts_are_normalize_account_few_or_many(values):
     want = [normalize_account(v) for v in values]
-    assert _normalized_accounts(pa.array(values, pa.string())).to_pylist() == want
-    # Many at once take the Arrow path.
-    many = values * 20
-    assert _normalized_accounts(pa.array(many, pa.string())).to_pylist() == want * 20
+    # One by one in Python, and by Arrow kernels.
+    for few in (len(values), 0):
+        assert _normalized_accounts(pa.array(values, pa.string()), few).to_pylist() == want
