@@ -31,6 +31,7 @@ from cashmatch.engine.keys_kernel import hash_keys, key_buffers
 from cashmatch.engine.normalize import reference_keys
 from cashmatch.engine.shorthand import expand_shorthand
 from cashmatch.engine.tokens_kernel import candidate_buffers
+from cashmatch.engine.year_sequence import invoice_keys, text_keys
 
 
 @dataclass
@@ -116,11 +117,26 @@ class ReferenceIndex:
     typo: KeyIndex  # one-deletion variants of the digits key
     digits_keys: pa.Array  # per invoice, to verify typo hits (large_string, no nulls)
     po: KeyIndex | None = None  # the open items' purchase-order numbers, letters and digits
+    # The numbers themselves, for the index built on first need below.
+    numbers: pa.Array | None = field(default=None, repr=False)
     # digits_keys' (offsets, bytes), read once rather than per batch.
     digits_buffers: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.digits_buffers = _buffers(self.digits_keys)
+        self._year_seq: KeyIndex | None = None
+        self._year_seq_built = False
+
+    def year_sequences(self) -> KeyIndex | None:
+        """Numbers restarting every year, by ``"YYYY#sequence"`` (engine/year_sequence.py).
+
+        Built the first time a payment text quotes a sequence and a year, not with
+        the index: reading a million numbers' years costs a few tenths of a second.
+        """
+        if not self._year_seq_built and self.numbers is not None:
+            self._year_seq = _year_seq_index(self.numbers)
+            self._year_seq_built = True
+        return self._year_seq
 
     @classmethod
     def build(
@@ -154,12 +170,23 @@ class ReferenceIndex:
             typo=KeyIndex.build(typo_hashes, typo_owner),
             digits_keys=keys["digits"].fill_null("").cast(pa.large_string()),
             po=_po_index(po_numbers, config),
+            numbers=invoice_numbers,
         )
 
     @property
     def nbytes(self) -> int:
-        parts = (self.alnum, self.folded, self.digits, self.typo) + ((self.po,) if self.po else ())
+        extra = tuple(k for k in (self.po, self._year_seq) if k is not None)
+        parts = (self.alnum, self.folded, self.digits, self.typo) + extra
         return sum(p.nbytes for p in parts) + self.digits_keys.nbytes
+
+
+def _year_seq_index(invoice_numbers: pa.Array) -> KeyIndex | None:
+    keys = invoice_keys(invoice_numbers)
+    valid = pc.is_valid(keys).to_numpy(zero_copy_only=False)
+    if not valid.any():
+        return None
+    rows = np.arange(len(keys), dtype=np.int32)[valid]
+    return KeyIndex.build(hash_strings(pc.filter(keys, pa.array(valid))), rows)
 
 
 def _po_index(po_numbers: pa.Array | None, config: MatchConfig) -> KeyIndex | None:
@@ -385,6 +412,17 @@ def find_references(
         typo_inv.append(inv)
     record(np.concatenate(typo_tok), np.concatenate(typo_inv), config.quality_typo)
 
+    # Sequence-and-year quotes ("117/25", "N° 117 du 03/01/2025"), as pseudo-candidates
+    # after the real ones, as strong as an invoice's digits.
+    quotes, quote_owner = text_keys(texts)
+    years = index.year_sequences() if quotes else None
+    if years is not None:
+        first = len(owner)
+        owner = np.concatenate([owner, np.array(quote_owner, np.int64)])
+        structured = np.concatenate([structured, np.zeros(len(quotes), bool)])
+        quote_hashes = hash_strings(pa.array(quotes, pa.string()))
+        q_pos, q_rows = years.lookup(quote_hashes, limit, None, config.ordered_min_queries)
+        record(q_pos + first, q_rows, config.quality_digits)
     payment = owner[np.concatenate(found_p)] if found_p else np.zeros(0, np.int64)
     is_structured = structured[np.concatenate(found_p)] if found_p else np.zeros(0, bool)
     invoice = np.concatenate(found_i) if found_i else np.zeros(0, np.int64)

@@ -26,6 +26,7 @@ MODULES = [
     "bench.quality",
     "bench.realistic_payers",
     "cashmatch.engine.shorthand",
+    "cashmatch.engine.year_sequence",
     "bench.realistic_ledger",
     "bench.realistic_names",
 ]
