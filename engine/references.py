@@ -300,6 +300,12 @@ def find_references(
 ) -> ReferenceHits:
     """Look every candidate reference of every payment up in the invoice index.
 
+    Candidates are the text's tokens and runs (:func:`extract_references`),
+    the structured references, the numbers shorthand, ranges and glued
+    numbers stand for (:mod:`~cashmatch.engine.shorthand`), the PO numbers of
+    the open items, and sequence-and-year quotes of numbers that restart every
+    year (:mod:`~cashmatch.engine.year_sequence`).
+
     Args:
         index: the open invoices' reference index.
         texts: one free remittance text per payment.
