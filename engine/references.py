@@ -433,6 +433,15 @@ def find_references(
     is_structured = structured[np.concatenate(found_p)] if found_p else np.zeros(0, bool)
     invoice = np.concatenate(found_i) if found_i else np.zeros(0, np.int64)
     quality = np.concatenate(found_q) if found_q else np.zeros(0)
+    if invoice_amount is not None and is_structured.any():
+        # A remittance advice that nets a credit note (a line naming a negative open
+        # item) is not used until the decisions apply credit notes: applied without
+        # it, its invoices would be posted as part payments.
+        nets = np.zeros(int(owner.max()) + 1 if len(owner) else 0, bool)
+        nets[payment[is_structured & (invoice_amount[invoice] < 0)]] = True
+        keep = ~(is_structured & nets[payment])
+        payment, invoice, quality = payment[keep], invoice[keep], quality[keep]
+        is_structured = is_structured[keep]
     # One row per (payment, invoice): the best quality wins, structured or not.
     order = _pair_order(payment, invoice, quality, len(index.digits_keys), config.quality_levels)
     payment, invoice, quality = payment[order], invoice[order], quality[order]

@@ -100,3 +100,22 @@ def test_written_out_numbers_and_structured_references_are_found():
     found = sorted(zip(hits.payment.tolist(), hits.invoice.tolist(), hits.quality.tolist()))
     assert found == [(0, 0, 1.0), (0, 1, 1.0), (0, 2, 1.0), (1, 4, 1.0)]
     assert hits.structured.tolist().count(True) == 1
+
+
+def test_a_remittance_advice_netting_a_credit_note_is_not_used_yet():
+    numbers = pa.array(["INV-77777", "INV-88888", "CN-00012"])
+    amounts = np.array([50000, 30000, -2000], np.int64)
+    index = ReferenceIndex.build(numbers, MatchConfig())
+    hits = find_references(
+        index,
+        pa.array(["SEE REMITTANCE ADVICE", "SEE REMITTANCE ADVICE"]),
+        MatchConfig(),
+        structured_refs=pa.array(["INV-77777", "CN-00012", "INV-88888"]),
+        structured_owner=np.array([0, 0, 1]),
+        payment_amount=np.array([48000, 30000], np.int64),
+        invoice_amount=amounts,
+        payment_slack=np.zeros(2, np.int64),
+    )
+    # The first advice nets a credit note: left to the credit-note rule; the second is used.
+    assert list(zip(hits.payment.tolist(), hits.invoice.tolist())) == [(1, 1)]
+    assert hits.structured.tolist() == [True]
