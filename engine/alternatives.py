@@ -111,8 +111,12 @@ class _Candidates:
         self.found.append((kind, h, weighed))
 
     @property
+    def room(self) -> int:
+        return MAX_ALTERNATIVES - len(self.found)
+
+    @property
     def full(self) -> bool:
-        return len(self.found) >= MAX_ALTERNATIVES
+        return self.room <= 0
 
 
 def _rival(decider: Decider, facts: PaymentFacts, rows: list[int], reason: str, relation: int):
@@ -137,7 +141,10 @@ def _same_amount(decider: Decider, facts: PaymentFacts, reason: str, out: _Candi
     else:
         return
     rows = _issued_by(index, rows, facts.value_date)
-    for row in rows[np.argsort(index.due[rows], kind="stable")].tolist():
+    # A customer may have hundreds of invoices of one amount (a subscription):
+    # only the oldest few are built into candidates.
+    rows = rows[np.argsort(index.due[rows], kind="stable")].tolist()
+    for row in [r for r in rows if (r,) not in out.seen][: out.room]:
         out.add("same_amount", _rival(decider, facts, [row], reason, AMOUNT_EXACT))
 
 

@@ -54,7 +54,7 @@ class MatchResult:
             the seconds each stage took.
         alternatives: the next best candidates of each suggested or unmatched
             payment (:data:`~cashmatch.engine.schemas.ALTERNATIVES`, see
-            :mod:`~cashmatch.engine.alternatives`).
+            :mod:`~cashmatch.engine.alternatives`), when asked for.
         contests: payments that claimed the same invoice beyond its open
             amount, and which kept it (:data:`~cashmatch.engine.schemas.CONTESTS`).
     """
@@ -116,6 +116,8 @@ def match_payments(
     index: OpenItemIndex,
     payments: pa.Table,
     progress: ProgressCallback | None = None,
+    *,
+    alternatives: bool = False,
 ) -> MatchResult:
     """Match a batch of payments against indexed open items.
 
@@ -123,6 +125,10 @@ def match_payments(
         index: open items indexed by :func:`build_index`.
         payments: a table of :data:`~cashmatch.engine.schemas.PAYMENTS`.
         progress: called as ``progress(done, total)`` while payments are decided.
+        alternatives: also rank the next best candidates of every suggested
+            or unmatched payment into ``MatchResult.alternatives``, for a
+            person to review (:mod:`~cashmatch.engine.alternatives`; about
+            40 us per such payment).
 
     In batches of ``config.array_decisions_min_payments`` or more, the
     payments that need no search are decided with array operations
@@ -286,8 +292,12 @@ def match_payments(
         fee_max,
         slack,
     )
-    alternatives = build_alternatives(decider, batch, decisions, settled)
     contests = build_contests(index, batch, decisions, withdrawn)
+    ranked = (
+        build_alternatives(decider, batch, decisions, settled)
+        if alternatives
+        else ALTERNATIVES.empty_table()
+    )
     lap("alternatives")
     counts, applied = _summary(matches, config.small_table_rows)
     stats = {
@@ -301,7 +311,7 @@ def match_payments(
         "searched": len(searched),
         "seconds": timings,
     }
-    return MatchResult(matches, stats, alternatives, contests)
+    return MatchResult(matches, stats, ranked, contests)
 
 
 def _summary(matches: pa.Table, small_table_rows: int) -> tuple[dict[str, int], dict[str, int]]:

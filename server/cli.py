@@ -88,7 +88,9 @@ def cmd_match(args: argparse.Namespace) -> int:
     for problem in loaded.problems:
         print(f"warning: {problem}", file=sys.stderr)
     index = build_index(open_items, customers, config)
-    result = match_payments(index, loaded.payments, progress=Progress("matching"))
+    result = match_payments(
+        index, loaded.payments, progress=Progress("matching"), alternatives=True
+    )
     reviewed = review_matches(index, loaded.payments, result)
     alternatives = review_alternatives(index, result)
     # Everything is rendered before anything is written: all outputs or none.

@@ -56,7 +56,10 @@ def _legend(keys: list[str], y: float) -> list[str]:
 
 
 def stacked_bars(
-    rows: list[tuple[str, list[tuple[str, float, str]]]], title: str, width: int = 640
+    rows: list[tuple[str, list[tuple[str, float, str]]]],
+    title: str,
+    width: int = 640,
+    counted: bool = False,
 ) -> Markup:
     """Horizontal bars, one per row, each split into coloured parts with their labels.
 
@@ -64,6 +67,7 @@ def stacked_bars(
         rows: (row label, [(colour key, value, tooltip), ...]); each bar is
             drawn to 100% of the row's total.
         title: the chart's accessible title.
+        counted: the values are counts: each part says how many beside its share.
     """
     bar, gap, left = 26, 14, 72
     keys = [key for key in COLORS if any(k == key and v for _, parts in rows for k, v, _ in parts)]
@@ -83,11 +87,11 @@ def stacked_bars(
                 f'<rect x="{x:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="{bar}" '
                 f'fill="{COLORS[key]}"><title>{escape(tip)}</title></rect>'
             )
-            share = value / total
-            if w > 48:
-                body.append(
-                    _text(x + w / 2, y + bar / 2 + 4, f"{share:.0%}", "middle", 12, "on-bar")
-                )
+            label = f"{value / total:.0%}"
+            if counted:
+                label = f"{value:,.0f} · {label}"
+            if w > 7 * len(label) + 8:
+                body.append(_text(x + w / 2, y + bar / 2 + 4, label, "middle", 12, "on-bar"))
             x += w
     return _svg(width, height, body, title)
 
@@ -140,6 +144,11 @@ def histogram(
         body.append(f'<line x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         body.append(_text(left - 6, y + 4, f"{round(most * fraction):,}", "end", 11, "axis"))
     for i in range(bins):
+        if totals[i]:
+            # Small bins stay readable beside a tall one.
+            label_y = top + plot_h * (1 - totals[i] / most) - 4
+            x_mid = left + (i + 0.5) * step
+            body.append(_text(x_mid, max(label_y, top + 9), f"{totals[i]:,}", "middle", 10, "axis"))
         y = float(top + plot_h)
         for status, counts in series.items():
             n = counts[i]

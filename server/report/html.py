@@ -221,11 +221,18 @@ def _charts(figures: Figures) -> dict[str, Markup]:
                 rest[status] = rest.get(status, 0) + n
         ordered = ordered[: MAX_REASONS_CHARTED - 1] + [("other reasons", rest)]
     return {
-        "status_count": charts.stacked_bars(status_rows, f"{total:,} payments by status"),
+        "status_count": charts.stacked_bars(
+            status_rows, f"{total:,} payments by status", counted=True
+        ),
         "status_amount": charts.stacked_bars(amount_rows, "Amounts received by status"),
         "reasons": charts.reason_bars(ordered, "Payments by reason"),
         "confidence": charts.histogram(figures.confidence, CONFIDENCE_BIN, "Confidence"),
     }
+
+
+# Run before the body is parsed, so that the evidence rows the script toggles are
+# hidden from the first layout (without a script, every row shows).
+_HEAD_SCRIPT = 'document.documentElement.classList.add("js");'
 
 
 def _asset(name: str) -> str:
@@ -265,9 +272,10 @@ def render_report(
     """
     figures = compute_figures(reviewed)
     style, script = _asset("report.css"), _asset("report.js")
+    scripts = " ".join(_csp_hash(text) for text in (_HEAD_SCRIPT, script))
     csp = (
         "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
-        f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}"
+        f"style-src {_csp_hash(style)}; script-src {scripts}"
     )
     queue = exceptions(reviewed, alternatives)
     summary = []
@@ -292,6 +300,7 @@ def render_report(
         csp=csp,
         style=Markup(style),
         script=Markup(script),
+        head_script=Markup(_HEAD_SCRIPT),
         info=info,
         figures=figures,
         summary=summary,

@@ -29,8 +29,8 @@ EXPLAINED = {
     "customer+discount": "no reference; an invoice of the customer less a discount",
     "customer+nearest_amount": "an open invoice of the customer near the amount (not weighed)",
     "amount_only": "payer unknown; an invoice of exactly this amount",
-    "no_candidate": "the payer is known but nothing fits",
-    "payer_unknown": "the payer is not in the customer master",
+    "no_candidate": "no open invoice fits: none quoted, none of the payer's of this amount",
+    "no_candidate+payer_unknown": "the payer is not in the customer master and nothing quoted fits",
     "payer_ambiguous": "the payer's name fits several customers",
     "no_open_items_in_currency": "no open invoice in this currency",
     "not_a_credit": "not an incoming payment (zero or negative)",
@@ -74,8 +74,8 @@ def evidence(reason: str) -> str:
     Example:
         >>> evidence("customer+subset_sum+search_not_exhaustive")
         'customer+subset_sum'
-        >>> evidence("no_candidate+payer_unknown")
-        'no_candidate'
+        >>> evidence("ref_exact+amount_exact+contested+paid_before_issue")
+        'ref_exact+amount_exact'
     """
     parts = reason.split("+")
     for size in range(len(parts), 0, -1):
@@ -94,6 +94,5 @@ NOTES = frozenset(
         "payer_is_other_customer",
         "payer_not_confirmed",
         "payer_identified_by_fuzzy_name",
-        "payer_unknown",
     }
 )

@@ -24,7 +24,7 @@ def _run(items, rows, batch_to=0):
     padding = [{"amount_minor": 1 + k, "reference_text": "REFUND"} for k in range(batch_to)]
     table = payments(rows + padding[: max(0, batch_to - len(rows))])
     index = build_index(items, customers())
-    return index, table, match_payments(index, table)
+    return index, table, match_payments(index, table, alternatives=True)
 
 
 def _alternatives_of(result, payment_id):
@@ -122,10 +122,10 @@ def test_automatic_and_unknown_payers_get_no_alternatives(standard_ledger):
 def test_alternatives_are_ranked_new_and_the_same_in_both_paths(seed):
     data = generate(seed, 2500, 700)
     index = build_index(data.open_items, data.customers)
-    fast = match_payments(index, data.payments)
+    fast = match_payments(index, data.payments, alternatives=True)
     searching_all = MatchConfig(array_decisions_min_payments=sys.maxsize)
     full_index = build_index(data.open_items, data.customers, searching_all)
-    full = match_payments(full_index, data.payments)
+    full = match_payments(full_index, data.payments, alternatives=True)
     assert fast.alternatives.equals(full.alternatives)
     assert fast.contests.equals(full.contests)
     shown: dict[str, set[str]] = {}
@@ -183,6 +183,14 @@ def test_review_keeps_the_matches_columns_first_and_adds_the_payment(standard_le
 def test_review_of_an_empty_batch(standard_ledger):
     index = build_index(standard_ledger, customers())
     empty = payments([])
-    result = match_payments(index, empty)
+    result = match_payments(index, empty, alternatives=True)
     assert review_matches(index, empty, result).num_rows == 0
     assert isinstance(review_alternatives(index, result), pa.Table)
+
+
+def test_alternatives_only_when_asked_for(standard_ledger):
+    index = build_index(standard_ledger, customers())
+    table = payments([{"amount_minor": 60000, "payer_name": "GRANITE LOGISTICS"}])
+    plain = match_payments(index, table)
+    assert plain.alternatives.num_rows == 0 and plain.alternatives.schema == ALTERNATIVES
+    assert plain.matches.equals(match_payments(index, table, alternatives=True).matches)

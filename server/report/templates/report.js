@@ -2,7 +2,6 @@
 // Reads only the page's own data-* attributes and never builds markup from them.
 (function () {
   "use strict";
-  document.documentElement.classList.add("js");
   var table = document.getElementById("queue-table");
   if (!table) { return; }
   var items = Array.prototype.slice.call(table.tBodies);
