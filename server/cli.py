@@ -19,7 +19,7 @@ from cashmatch.engine import InputError, MatchConfig, build_index, match_payment
 from cashmatch.engine.money import format_amount
 from cashmatch.loaders import LoadError, read_customers, read_open_items, write_matches
 from cashmatch.loaders.sources import read_payment_files
-from cashmatch.server import cli_service
+from cashmatch.server import cli_ar, cli_service
 
 
 class Progress:
@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(run=cmd_inspect)
 
     cli_service.register(commands)
+    cli_ar.register(commands)
     return parser
 
 
