@@ -8,9 +8,9 @@ read, naming file, row and field; a floating-point amount column in Parquet
 is refused, never reinterpreted.
 
 Example:
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "PAID.csv")
-    >>> _ = open(path, "w").write(
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "PAID.csv"
+    >>> _ = path.write_text(
     ...     "invoice_id,invoice_number,customer_id,customer_name,currency,amount,"
     ...     "issue_date,due_date,paid_date\\n"
     ...     "I1,INV-1,C1,Acme,EUR,120.50,2024-01-01,2024-01-31,2024-02-09\\n")

@@ -64,13 +64,17 @@ def ar_file_columns(table: pa.Table) -> pa.Table:
 
 def _write(table: pa.Table, path: str, what: str, started: float) -> int:
     write_table_atomically(ar_file_columns(table), path)
-    print(f"{what}: {table.num_rows} rows written to {path} in {time.perf_counter() - started:.2f} s")
+    print(
+        f"{what}: {table.num_rows} rows written to {path} in {time.perf_counter() - started:.2f} s"
+    )
     return 0
 
 
 def _book(args: argparse.Namespace):
     from cashmatch.engine.ar import build_book
 
+    if isinstance(args.as_of, str):
+        args.as_of = iso_day(args.as_of)
     history = getattr(args, "history", None)
     return build_book(
         read_open_items(args.open_items), read_paid_invoices(history) if history else None
@@ -92,13 +96,55 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return _write(table, args.out, "metrics", started)
 
 
+def _prediction(args: argparse.Namespace):
+    from cashmatch.engine.ar import predict_payments
+
+    book = _book(args)
+    return book, predict_payments(book, args.as_of)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    _, prediction = _prediction(args)
+    return _write(prediction.table, args.out, "predictions", started)
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from cashmatch.engine.ar import ArConfig, forecast_cash
+
+    if args.weeks <= 0:
+        raise InputError("--weeks", None, None, f"{args.weeks} is not a positive number")
+    started = time.perf_counter()
+    book, prediction = _prediction(args)
+    config = ArConfig()
+    table = forecast_cash(
+        book,
+        prediction,
+        weeks=args.weeks,
+        simulations=config.forecast_simulations,
+        customer_correlation=config.forecast_customer_correlation,
+        seed=config.seed,
+    )
+    return _write(table, args.out, "forecast", started)
+
+
+def cmd_worklist(args: argparse.Namespace) -> int:
+    from cashmatch.engine.ar.worklist import parse_rates, worklist
+
+    rates = parse_rates(args.rate or [])
+    started = time.perf_counter()
+    book, prediction = _prediction(args)
+    return _write(worklist(book, prediction, rates=rates), args.out, "worklist", started)
+
+
 def _common(p: argparse.ArgumentParser, history: bool) -> None:
     p.add_argument("--open-items", required=True, help="open items, CSV or Parquet")
     if history:
         p.add_argument(
             "--history", required=True, help="paid invoices (PAID.csv contract), CSV or Parquet"
         )
-    p.add_argument("--as-of", required=True, type=iso_day, help="the reporting date, YYYY-MM-DD")
+    # Parsed in the command, so that a bad date is one line like every other input error.
+    p.add_argument("--as-of", required=True, help="the reporting date, YYYY-MM-DD")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet")
 
 
@@ -115,3 +161,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     _common(p, history=True)
     p.add_argument("--period-days", type=int, default=90, help="N, the period (default 90)")
     p.set_defaults(run=cmd_metrics)
+
+    p = sub.add_parser("predict", help="predicted paid date, 80%% interval and p_late per invoice")
+    _common(p, history=True)
+    p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("forecast", help="expected cash per currency and week, with p10/p90")
+    _common(p, history=True)
+    p.add_argument("--weeks", type=int, default=13, help="weeks to forecast (default 13)")
+    p.set_defaults(run=cmd_forecast)
+
+    p = sub.add_parser("worklist", help="open invoices ranked for collection, with the reason")
+    _common(p, history=True)
+    p.add_argument(
+        "--rate",
+        action="append",
+        metavar="CUR=RATE",
+        help="rank all currencies as one: units of the ranking currency per unit of CUR "
+        "(repeat for each currency); without rates each currency is ranked on its own",
+    )
+    p.set_defaults(run=cmd_worklist)

@@ -93,8 +93,8 @@ def test_cli_aging_and_metrics_files(tmp_path, capsys):
                  "--out", str(out)]) == 0  # fmt: skip
     assert rows(out) == [AGING_HEADER, *EXPECTED_AGING]
     out = tmp_path / "metrics.csv"
-    assert main(["ar", "metrics", "--open-items", str(open_path), "--history", str(paid_path),
-                 "--as-of", "2024-06-30", "--period-days", "30", "--out", str(out)]) == 0  # fmt: skip
+    args = ["--open-items", str(open_path), "--history", str(paid_path), "--as-of", "2024-06-30"]
+    assert main(["ar", "metrics", *args, "--period-days", "30", "--out", str(out)]) == 0
     table = rows(out)
     assert table[0][:6] == METRICS_HEADER
     assert table[0][6:] == ["sales", "ar_begin", "ar_end", "current_ar_end"]
