@@ -135,12 +135,17 @@ def _snap_to_run(intended, kind, run_weekday, days):
 
 
 def generate_ar_book(
-    seed: int, n_customers: int = 2000, as_of: dt.date | None = None, volume: float = 1.0
+    seed: int,
+    n_customers: int = 2000,
+    as_of: dt.date | None = None,
+    volume: float = 1.0,
+    part: str = "",
 ) -> ArBook:
     """Generate a book of ``n_customers`` customers (``volume`` scales invoices per customer).
 
     The as-of date is drawn from the seed (any day of 2025) unless given, so
     that seeds meet the slow months at different points of the forecast.
+    ``part`` prefixes every id, so that books generated in parts can be joined.
     """
     rng = np.random.default_rng(seed)
     if as_of is None:
@@ -250,12 +255,12 @@ def generate_ar_book(
     partly = short & (first_part <= today) & is_open
     amount_open = np.where(partly, remainder, amount)
 
-    ids = pc.binary_join_element_wise("I", pa.array(np.arange(m)).cast(pa.string()), "")
-    numbers = pc.binary_join_element_wise("INV-", pa.array(np.arange(m) + 100000).cast(pa.string()),
-                                          "")  # fmt: skip
-    cust_ids = pc.binary_join_element_wise("C", pa.array(np.arange(n)).cast(pa.string()), "")
+    ids = pc.binary_join_element_wise(f"I{part}", pa.array(np.arange(m)).cast(pa.string()), "")
+    serial = pa.array(np.arange(m) + 100000).cast(pa.string())
+    numbers = pc.binary_join_element_wise(f"INV-{part}", serial, "")
+    cust_ids = pc.binary_join_element_wise(f"C{part}", pa.array(np.arange(n)).cast(pa.string()), "")
     cust_names = pc.binary_join_element_wise(
-        "Customer ", pa.array(np.arange(n)).cast(pa.string()), " Ltd", ""
+        f"Customer {part}", pa.array(np.arange(n)).cast(pa.string()), " Ltd", ""
     )  # fmt: skip
     currency_names = pa.array(codes).take(pa.array(currency))
 

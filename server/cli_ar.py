@@ -110,21 +110,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
-    from cashmatch.engine.ar import ArConfig, forecast_cash
+    from cashmatch.engine.ar import forecast_cash
 
     if args.weeks <= 0:
         raise InputError("--weeks", None, None, f"{args.weeks} is not a positive number")
     started = time.perf_counter()
     book, prediction = _prediction(args)
-    config = ArConfig()
-    table = forecast_cash(
-        book,
-        prediction,
-        weeks=args.weeks,
-        simulations=config.forecast_simulations,
-        customer_correlation=config.forecast_customer_correlation,
-        seed=config.seed,
-    )
+    table = forecast_cash(book, prediction, weeks=args.weeks)
     return _write(table, args.out, "forecast", started)
 
 

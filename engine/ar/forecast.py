@@ -6,8 +6,8 @@ before the as-of date) and above p90 (as far again as p50 to p90). The
 expected amount of a week is the sum over invoices of open amount x the
 probability of payment in that week. Its p10 and p90 come from joint draws in
 which a customer's invoices move together (a customer short of cash delays all
-of them): each draw takes one normal score per customer and one per invoice,
-mixed with weight ``customer_correlation``.
+of them): in each draw an invoice takes its customer's quantile with
+probability ``customer_correlation``, else a quantile of its own.
 
 Amounts are estimates, rounded to the minor unit; negative open amounts
 (credit notes) net against the week they are expected to be used in.
@@ -16,11 +16,11 @@ Amounts are estimates, rounded to the minor unit; negative open amounts
 from __future__ import annotations
 
 import datetime as dt
-from math import sqrt
 
 import numpy as np
 import pyarrow as pa
 
+from cashmatch.engine.ar.config import ArConfig
 from cashmatch.engine.ar.ledger import Book, day_number
 from cashmatch.engine.ar.predict import Prediction
 from cashmatch.engine.ar.schemas import FORECAST
@@ -33,7 +33,7 @@ def _knots(prediction: Prediction, today: int) -> tuple[np.ndarray, np.ndarray]:
     # Day d holds payments in [d, d + 1): the quantile day is the middle of it.
     days = days + 0.5
     p10, p50, p90 = (days[:, list(q).index(v)] for v in (0.1, 0.5, 0.9))
-    low = np.maximum(today, p10 - 0.5 * (p50 - p10) - 0.5)
+    low = np.maximum(today + 1, p10 - 0.5 * (p50 - p10) - 0.5)
     high = p90 + np.maximum(p90 - p50, 1.0) + 0.5
     knots = np.column_stack([low, days, high])
     knots = np.maximum.accumulate(knots, axis=1)
@@ -54,23 +54,12 @@ def _cdf(levels: np.ndarray, knots: np.ndarray, x: float) -> np.ndarray:
 
 
 def _inverse(levels: np.ndarray, knots: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Paid days at cumulative levels ``u`` (n, draws) of each invoice's distribution."""
     segment = np.clip(np.searchsorted(levels, u, side="right") - 1, 0, len(levels) - 2)
-    rows = np.arange(len(knots))[:, None] if u.ndim == 2 else np.arange(len(knots))
-    a, b = knots[rows, segment], knots[rows, segment + 1]
+    a = np.take_along_axis(knots, segment, axis=1)
+    b = np.take_along_axis(knots, segment + 1, axis=1)
     la, lb = levels[segment], levels[segment + 1]
     return a + (u - la) / (lb - la) * (b - a)
-
-
-def _normal_cdf(z: np.ndarray) -> np.ndarray:
-    # numpy has no erf: a rational approximation (Abramowitz-Stegun 7.1.26, error
-    # below 1.5e-7) is plenty for drawing paid days, and spares a scipy import.
-    x = np.abs(z) / sqrt(2)
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
-    )
-    e = 1 - poly * np.exp(-x * x)
-    return 0.5 * (1 + np.sign(z) * e)
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -84,14 +73,16 @@ def week_start(day: dt.date) -> dt.date:
 
 
 def forecast_cash(
-    book: Book,
-    prediction: Prediction,
-    weeks: int = 13,
-    simulations: int = 200,
-    customer_correlation: float = 0.5,
-    seed: int = 0,
+    book: Book, prediction: Prediction, weeks: int = 13, config: ArConfig | None = None
 ) -> pa.Table:
-    """The :data:`~cashmatch.engine.ar.schemas.FORECAST` table: per currency and week."""
+    """The :data:`~cashmatch.engine.ar.schemas.FORECAST` table: per currency and week.
+
+    Draws: ``config.forecast_simulations``, ``config.forecast_customer_correlation``
+    and ``config.seed`` (the same book gives the same forecast).
+    """
+    config = config or ArConfig()
+    simulations, seed = config.forecast_simulations, config.seed
+    customer_correlation = config.forecast_customer_correlation
     if weeks <= 0:
         from cashmatch.engine.errors import InputError
 
@@ -110,25 +101,24 @@ def forecast_cash(
         expected[:, w] = np.bincount(currency, weights=amount * share[:, w], minlength=n_cur)
 
     rng = np.random.default_rng(seed)
-    totals = np.zeros((simulations, n_cur, weeks))
+    totals = np.zeros(simulations * n_cur * weeks)
     rho = float(np.clip(customer_correlation, 0.0, 1.0))
-    chunk = max(1, 4_000_000 // max(simulations, 1))
-    customer_score = rng.standard_normal((simulations, book.n_customers))
+    chunk = max(1, 2_000_000 // max(simulations, 1))
+    customer_draw = rng.random((book.n_customers, simulations), dtype=np.float32)
+    sim = np.arange(simulations)
     for start in range(0, len(amount), chunk):
         rows = slice(start, start + chunk)
         c = book.open_customer[rows]
-        z = np.sqrt(rho) * customer_score[:, c].T + np.sqrt(1 - rho) * rng.standard_normal(
-            (len(c), simulations)
-        )
-        day = _inverse(levels, knots[rows], np.clip(_normal_cdf(z), 1e-9, 1 - 1e-9))
+        own = rng.random((len(c), simulations), dtype=np.float32)
+        shared = rng.random((len(c), simulations), dtype=np.float32) < rho
+        u = np.clip(np.where(shared, customer_draw[c], own), 1e-6, 1 - 1e-6)
+        day = _inverse(levels, knots[rows], u)
         week = np.floor((day - first) / 7).astype(np.int64)
         inside = (week >= 0) & (week < weeks)
-        sim = np.broadcast_to(np.arange(simulations), week.shape)
-        cell = (sim * n_cur + currency[rows, None]) * weeks + week
+        cell = (sim[None, :] * n_cur + currency[rows, None]) * weeks + week
         weights = np.broadcast_to(amount[rows, None], week.shape)
-        totals += np.bincount(
-            cell[inside], weights=weights[inside], minlength=simulations * n_cur * weeks
-        ).reshape(simulations, n_cur, weeks)
+        totals += np.bincount(cell[inside], weights=weights[inside], minlength=totals.size)
+    totals = totals.reshape(simulations, n_cur, weeks)
     p10 = np.quantile(totals, 0.1, axis=0)
     p90 = np.quantile(totals, 0.9, axis=0)
 
