@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from cashmatch.engine.errors import InputError
 from cashmatch.loaders.columns import format_amount_column
+from cashmatch.loaders.errors import LoadError
 from cashmatch.loaders.paid import read_paid_invoices
 from cashmatch.loaders.tabular import read_open_items, write_table_atomically
 
@@ -76,9 +77,16 @@ def _book(args: argparse.Namespace):
     if isinstance(args.as_of, str):
         args.as_of = iso_day(args.as_of)
     history = getattr(args, "history", None)
-    return build_book(
-        read_open_items(args.open_items), read_paid_invoices(history) if history else None
-    )
+    items = read_open_items(args.open_items)
+    paid = read_paid_invoices(history) if history else None
+    try:
+        return build_book(items, paid)
+    except InputError as error:
+        if error.table != "open_items" or error.row is None:
+            raise
+        # Located in the file the user named, rows counted from 1 as the readers do.
+        raise LoadError(args.open_items, error.message, row=error.row + 1,
+                        field=error.column) from None  # fmt: skip
 
 
 def cmd_aging(args: argparse.Namespace) -> int:

@@ -123,6 +123,15 @@ def build_book(open_items: pa.Table, paid: pa.Table | None = None) -> Book:
             original.is_null(), items["amount_open_minor"].combine_chunks(), original
         )
     original = original.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    if paid.num_rows and items.num_rows:
+        # An invoice both open and paid in full would count twice in Sales and AR_begin.
+        both = pc.is_in(items["invoice_id"], value_set=paid["invoice_id"].combine_chunks())
+        if pc.any(both).as_py():
+            row = int(np.flatnonzero(both.to_numpy(zero_copy_only=False))[0])
+            name = items["invoice_id"][row].as_py()
+            raise InputError(
+                "open_items", row, "invoice_id", f"{name!r} is also in the paid history"
+            )
     open_issue, open_due = days(items["issue_date"]), days(items["due_date"])
     if (open_due < open_issue).any():
         row = int(np.flatnonzero(open_due < open_issue)[0])

@@ -103,6 +103,17 @@ def test_bad_history_row_is_located(tmp_path, capsys):
     assert "PAID.csv: row 2, field 'amount'" in capsys.readouterr().err
 
 
+def test_invoice_both_open_and_paid_is_refused(tmp_path, capsys):
+    open_path, paid_path = write_book(tmp_path)
+    with paid_path.open("a") as handle:
+        handle.write("A3,INV-A3,C1,Acme,EUR,75.50,2024-04-01,2024-05-01,2024-05-20\n")
+    code = main(["ar", "metrics", "--open-items", str(open_path), "--history", str(paid_path),
+                 "--as-of", "2024-06-30", "--out", str(tmp_path / "m.csv")])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "OPEN.csv: row 3, field 'invoice_id': 'A3' is also in the paid history" in err
+
+
 @pytest.mark.parametrize(
     "name",
     [
