@@ -11,17 +11,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cashmatch.engine.alternatives import BatchFacts, build_alternatives, build_contests
 from cashmatch.engine.array_decisions import decide_by_arrays
 from cashmatch.engine.assignment import resolve_contests
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import METHODS
-from cashmatch.engine.decide import (
-    SUGGESTION_CAP,
-    Decider,
-    Hypothesis,
-    PaymentFacts,
-)
-from cashmatch.engine.hashing import PARALLEL_MIN_ITEMS
+from cashmatch.engine.decide import Decider, Hypothesis, PaymentFacts
 from cashmatch.engine.index import (
     OpenItemIndex,
     build_index,
@@ -31,27 +26,21 @@ from cashmatch.engine.index import (
 )
 from cashmatch.engine.money import currency_exponent, major_to_minor
 from cashmatch.engine.references import find_references
+from cashmatch.engine.rules import shortfall_slack
 from cashmatch.engine.schemas import (
+    ALTERNATIVES,
     AUTO,
+    CONTESTS,
     MATCHES,
     PAYMENTS,
     RESIDUAL_NONE,
     SUGGESTED,
     UNMATCHED,
 )
-from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_serial
+from cashmatch.engine.scoring import score_pairs
 from cashmatch.engine.settled import NO_INVOICE, NOT_SETTLED, Settled
 
 ProgressCallback = Callable[[int, int], None]
-# From this many payments in a batch, those that need no search are decided by
-# array operations (engine/array_decisions.py); below, one by one.
-ARRAY_DECISIONS_MIN_PAYMENTS = 32
-# Up to this many rows, a matches table is summarised with Python lists.
-SMALL_TABLE_ROWS = 64
-
-# A payment is decided on its best-scored references, this many at most: a text
-# quoting hundreds of numbers is not decided on the hundredth.
-MAX_REFS_WEIGHED = 50
 
 
 @dataclass
@@ -63,10 +52,17 @@ class MatchResult:
             every payment appears at least once.
         stats: counts by status, amounts applied automatically by currency, and
             the seconds each stage took.
+        alternatives: the next best candidates of each suggested or unmatched
+            payment (:data:`~cashmatch.engine.schemas.ALTERNATIVES`, see
+            :mod:`~cashmatch.engine.alternatives`), when asked for.
+        contests: payments that claimed the same invoice beyond its open
+            amount, and which kept it (:data:`~cashmatch.engine.schemas.CONTESTS`).
     """
 
     matches: pa.Table
     stats: dict = field(default_factory=dict)
+    alternatives: pa.Table = field(default_factory=ALTERNATIVES.empty_table)
+    contests: pa.Table = field(default_factory=CONTESTS.empty_table)
 
 
 def _fee_max(currencies: list[str], fee_max_major: str) -> dict[str, int]:
@@ -97,13 +93,13 @@ def _remittance_lines(index: OpenItemIndex, payments: pa.Table, config: MatchCon
     owner = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
     refs = pc.fill_null(pc.struct_field(lines, "invoice_ref"), "")
     hits = find_references(index.references, refs, config)
-    strong = hits.quality >= 0.9
+    strong = hits.quality >= config.strong_reference_quality
     resolved = np.full(len(lines), -1, np.int64)
     counts = np.bincount(hits.payment[strong], minlength=len(lines))
-    exact = hits.quality >= 1.0
+    exact = hits.quality >= config.quality_exact
     exact_counts = np.bincount(hits.payment[exact], minlength=len(lines))
     for line, row, q in zip(hits.payment[strong], hits.invoice[strong], hits.quality[strong]):
-        if counts[line] == 1 or (q >= 1.0 and exact_counts[line] == 1):
+        if counts[line] == 1 or (q >= config.quality_exact and exact_counts[line] == 1):
             resolved[line] = row
     # Python ints, not numpy: a column with nulls would come out as floats.
     paid = pc.struct_field(lines, "amount_paid_minor").to_pylist()
@@ -121,7 +117,7 @@ def match_payments(
     payments: pa.Table,
     progress: ProgressCallback | None = None,
     *,
-    fast_path: bool = True,
+    alternatives: bool = False,
 ) -> MatchResult:
     """Match a batch of payments against indexed open items.
 
@@ -129,12 +125,17 @@ def match_payments(
         index: open items indexed by :func:`build_index`.
         payments: a table of :data:`~cashmatch.engine.schemas.PAYMENTS`.
         progress: called as ``progress(done, total)`` while payments are decided.
-        fast_path: in batches of ``ARRAY_DECISIONS_MIN_PAYMENTS`` or more,
-            decide the payments that need no search with array operations
-            (:mod:`~cashmatch.engine.array_decisions`: a quoted invoice paid
-            exactly, short or over, quoted invoices paid together, an amount
-            that names one invoice or none); off only to check that it
-            changes nothing.
+        alternatives: also rank the next best candidates of every suggested
+            or unmatched payment into ``MatchResult.alternatives``, for a
+            person to review (:mod:`~cashmatch.engine.alternatives`; about
+            40 us per such payment).
+
+    In batches of ``config.array_decisions_min_payments`` or more, the
+    payments that need no search are decided with array operations
+    (:mod:`~cashmatch.engine.array_decisions`: a quoted invoice paid exactly,
+    short or over, quoted invoices paid together, an amount that names one
+    invoice or none); the others, and every payment of a smaller batch, one
+    by one. Both decide alike.
 
     Returns:
         A :class:`MatchResult` whose ``matches`` hold every payment at least once.
@@ -171,7 +172,7 @@ def match_payments(
 
     # How far short of an invoice a payment may fall and still pay it in full
     # (a bank fee, an early-payment discount).
-    slack = np.maximum(fee_max, amount * max(config.discount_rates_bp) // 9000)
+    slack = shortfall_slack(amount, fee_max, config)
     remittance, structured_refs, structured_owner = _remittance_lines(index, payments, config)
     hits = find_references(
         index.references,
@@ -187,8 +188,7 @@ def match_payments(
 
     # Score every quoted pair; the scores rank a payment's references so that a
     # text quoting dozens of numbers is decided on its best few.
-    scorer = score_pairs if len(hits.payment) >= PARALLEL_MIN_ITEMS else score_pairs_serial
-    _, _, score = scorer(
+    _, _, score = score_pairs(
         amount,
         value_date,
         ident.customer,
@@ -203,10 +203,7 @@ def match_payments(
         hits.invoice,
         hits.quality,
         fee_max,
-        config.fee_max_ratio,
-        np.array(config.discount_rates_bp, np.int64),
-        config.discount_days,
-        WEIGHTS,
+        config,
     )
     order = np.lexsort((-score, hits.payment))
     ref_payment, ref_rows = hits.payment[order], hits.invoice[order]
@@ -219,7 +216,7 @@ def match_payments(
     has_remittance[list(remittance)] = True
     # A handful of payments is decided faster one by one than by the array
     # rules' few dozen whole-batch operations; both decide alike.
-    if fast_path and n >= ARRAY_DECISIONS_MIN_PAYMENTS:
+    if n >= config.array_decisions_min_payments:
         settled, decisions = decide_by_arrays(
             index,
             decider,
@@ -231,7 +228,7 @@ def match_payments(
             fee_max,
             slack,
             has_remittance,
-            MAX_REFS_WEIGHED,
+            config.max_refs_weighed,
         )
     else:
         settled, decisions = Settled.nothing_yet(n), {}
@@ -247,10 +244,13 @@ def match_payments(
         ident.family[searched].tolist(),
         ident.method[searched].tolist(),
         fee_max[searched].tolist(),
+        slack[searched].tolist(),
         ref_start[searched].tolist(),
-        np.minimum(ref_start[searched + 1], ref_start[searched] + MAX_REFS_WEIGHED).tolist(),
+        np.minimum(ref_start[searched + 1], ref_start[searched] + config.max_refs_weighed).tolist(),
     )
-    for done, (p, paid, code, day, customer, family, method, fee, lo, hi) in enumerate(columns):
+    for done, (p, paid, code, day, customer, family, method, fee, short, lo, hi) in enumerate(
+        columns
+    ):
         facts = PaymentFacts(
             amount=paid,
             currency=code,
@@ -259,6 +259,7 @@ def match_payments(
             family=family,
             method=method,
             fee_max=fee,
+            slack=short,
             ref_rows=ref_rows[lo:hi],
             ref_quality=ref_quality[lo:hi],
             ref_structured=ref_structured[lo:hi],
@@ -273,13 +274,32 @@ def match_payments(
     for p in withdrawn:
         top = decisions[p][0]
         top.auto = False
-        top.confidence = min(top.confidence, SUGGESTION_CAP)
+        top.confidence = min(top.confidence, config.suggestion_cap)
         top.notes.append("contested")
     lap("assign")
 
     matches = _matches_table(index, payments, decisions, settled, ident, amount, currency)
     lap("decide")
-    counts, applied = _summary(matches)
+    # What a person reviewing the exceptions needs; no decision changes here.
+    batch = BatchFacts(
+        payments["payment_id"].combine_chunks(),
+        amount,
+        currency,
+        value_date,
+        ident.customer,
+        ident.family,
+        ident.method,
+        fee_max,
+        slack,
+    )
+    contests = build_contests(index, batch, decisions, withdrawn)
+    ranked = (
+        build_alternatives(decider, batch, decisions, settled)
+        if alternatives
+        else ALTERNATIVES.empty_table()
+    )
+    lap("alternatives")
+    counts, applied = _summary(matches, config.small_table_rows)
     stats = {
         "payments": n,
         "auto": counts.get(AUTO, 0),
@@ -287,14 +307,14 @@ def match_payments(
         "unmatched": counts.get(UNMATCHED, 0),
         "applied_minor": applied,
         "contested": len(withdrawn),
-        # Decided one by one (the others by array operations, see fast_path).
+        # Decided one by one (the others by array operations, see above).
         "searched": len(searched),
         "seconds": timings,
     }
-    return MatchResult(matches, stats)
+    return MatchResult(matches, stats, ranked, contests)
 
 
-def _summary(matches: pa.Table) -> tuple[dict[str, int], dict[str, int]]:
+def _summary(matches: pa.Table, small_table_rows: int) -> tuple[dict[str, int], dict[str, int]]:
     """Payments per status, and amounts applied automatically per currency.
 
     The table holds each payment's rows together, all of one status; plain
@@ -302,7 +322,7 @@ def _summary(matches: pa.Table) -> tuple[dict[str, int], dict[str, int]]:
     payment.
     """
     ids, status = matches["payment_id"], matches["status"]
-    if len(matches) <= SMALL_TABLE_ROWS:
+    if len(matches) <= small_table_rows:
         # A few rows: Python over lists beats a dozen Arrow calls at ~10 us each.
         counts: Counter = Counter()
         applied: dict[str, int] = {}
@@ -427,7 +447,7 @@ def _matches_table(index, payments, decisions, settled, ident, amount, currency)
             out_customer.append(customer)
 
     fast = np.flatnonzero(settled.row != NOT_SETTLED)
-    if not len(fast) and len(out_payment) <= SMALL_TABLE_ROWS:
+    if not len(fast) and len(out_payment) <= config.small_table_rows:
         # A few rows, all decided one by one: plain lists, no Arrow kernels.
         ids = payments["payment_id"].to_pylist()
         codes = payments["currency"].to_pylist()

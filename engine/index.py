@@ -212,6 +212,7 @@ class OpenItemIndex:
             old,
             new,
             in_place=in_place,
+            move_each_max=self.config.move_each_max,
         )
         _, global_amounts, global_rows = move_rows(
             self.global_keys,
@@ -222,6 +223,7 @@ class OpenItemIndex:
             old,
             new,
             in_place=in_place,
+            move_each_max=self.config.move_each_max,
         )
         return block_amounts, block_rows, global_amounts, global_rows
 

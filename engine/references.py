@@ -31,16 +31,6 @@ from cashmatch.engine.keys_kernel import hash_keys, key_buffers
 from cashmatch.engine.normalize import reference_keys
 from cashmatch.engine.tokens_kernel import candidate_buffers
 
-# Quality of a reference hit, by how the token met the invoice number.
-QUALITY_EXACT = 1.0  # same letters and digits
-QUALITY_OCR = 0.97  # same once OCR-confusable letters are folded
-QUALITY_DIGITS = 0.93  # same digits: prefix, separators or zeros dropped
-QUALITY_TYPO = 0.8  # one edit away (typo, transposition, missing digit)
-
-# Token separators in free remittance text. Dashes, dots and slashes are kept
-# inside tokens: invoice numbers use them.
-_SPLIT = r"[\s,;:()\[\]{}#'\"+&*=]+"
-
 
 @dataclass
 class KeyIndex:
@@ -76,7 +66,11 @@ class KeyIndex:
         return cls(distinct, starts, owners, directory, shift)
 
     def lookup(
-        self, queries: np.ndarray, max_hits: int, selected: np.ndarray | None = None
+        self,
+        queries: np.ndarray,
+        max_hits: int,
+        selected: np.ndarray | None = None,
+        ordered_min: int = MatchConfig.ordered_min_queries,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (query position, invoice row) for every hit of every query hash.
 
@@ -85,6 +79,7 @@ class KeyIndex:
             max_hits: hashes carried by more invoices than this are skipped.
             selected: the positions of the queries to look up (all when None);
                 the query positions returned are positions in ``queries``.
+            ordered_min: see :func:`~cashmatch.engine.hashing.lookup_hashes` (speed only).
         """
         if selected is None:
             selected = np.arange(len(queries))
@@ -97,6 +92,7 @@ class KeyIndex:
             queries,
             selected,
             max_hits,
+            ordered_min,
         )
 
     @property
@@ -158,7 +154,7 @@ class ReferenceHits:
 
     payment: np.ndarray  # int64 payment position
     invoice: np.ndarray  # int64 invoice position in the index
-    quality: np.ndarray  # float64, one of the QUALITY_* values
+    quality: np.ndarray  # float64, one of MatchConfig.quality_levels
     structured: np.ndarray  # bool: the reference came from structured remittance
 
 
@@ -189,8 +185,8 @@ def extract_references(
     Candidates are each token, each part of a slash-separated token, and each
     run of two or three adjacent tokens joined (a payer may write
     "INV 2024 000123" for "INV-2024-000123"). One numba pass
-    (:mod:`cashmatch.engine.tokens_kernel`); :func:`extract_references_arrow`
-    is its plain reference.
+    (:mod:`cashmatch.engine.tokens_kernel`); tests/naive.py holds its plain
+    twin, written with pyarrow kernels.
 
     Returns:
         (candidates, owner): ``owner[k]`` is the position of the text ``candidates[k]`` came from;
@@ -210,66 +206,25 @@ def extract_references(
     return candidates, owner
 
 
-def extract_references_arrow(
-    texts: pa.Array, with_kind: bool = False
-) -> tuple[pa.Array, np.ndarray] | tuple[pa.Array, np.ndarray, np.ndarray]:
-    """:func:`extract_references` with pyarrow kernels: the reference its kernel is tested against.
-
-    Same arguments and results, in the same order.
-
-    Example:
-        >>> cands, owner = extract_references_arrow(pa.array(["Inv 2024/123", None, "PO 77"]))
-        >>> cands.to_pylist()
-        ['INV', '2024/123', 'PO', '77', 'INV2024/123', 'PO77', '2024', '123']
-        >>> owner.tolist()
-        [0, 0, 2, 2, 0, 2, 0, 0]
-    """
-    upper = pc.utf8_upper(pc.fill_null(texts, ""))
-    lists = pc.split_pattern_regex(upper, _SPLIT)
-    tokens = pc.list_flatten(lists)
-    owner = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
-    keep = pc.greater(pc.utf8_length(tokens), 0).to_numpy(zero_copy_only=False)
-    tokens, owner = pc.filter(tokens, keep), owner[keep]
-    parts, part_owner, part_joined = [tokens], [owner], [np.zeros(len(tokens), bool)]
-    for width in (2, 3):
-        if len(tokens) < width:
-            continue
-        same = owner[width - 1 :] == owner[: len(owner) - width + 1]
-        starts = np.flatnonzero(same)
-        pieces = [pc.take(tokens, pa.array(starts + k)) for k in range(width)]
-        parts.append(pc.binary_join_element_wise(*pieces, ""))
-        part_owner.append(owner[starts])
-        part_joined.append(np.ones(len(starts), bool))
-    slashed = pc.match_substring(tokens, "/").to_numpy(zero_copy_only=False)
-    if slashed.any():
-        split = pc.split_pattern(pc.filter(tokens, slashed), "/")
-        parts.append(pc.list_flatten(split))
-        part_owner.append(owner[slashed][pc.list_parent_indices(split).to_numpy()])
-        part_joined.append(np.zeros(len(parts[-1]), bool))
-    candidates = pa.concat_arrays([p.cast(pa.string()) for p in parts])
-    if with_kind:
-        return candidates, np.concatenate(part_owner), np.concatenate(part_joined)
-    return candidates, np.concatenate(part_owner)
-
-
-_QUALITY_LEVELS = np.array([QUALITY_EXACT, QUALITY_OCR, QUALITY_DIGITS, QUALITY_TYPO])
-
-
 def _pair_order(
-    payment: np.ndarray, invoice: np.ndarray, quality: np.ndarray, n_invoices: int
+    payment: np.ndarray,
+    invoice: np.ndarray,
+    quality: np.ndarray,
+    n_invoices: int,
+    quality_levels: tuple[float, ...],
 ) -> np.ndarray:
     """The stable order by payment, invoice, then best quality first.
 
     That is ``np.lexsort((-quality, invoice, payment))``; with the three packed
-    into one int64 key a single stable sort does it, ten times faster on the
+    into one int64 key (the quality as its rank among ``quality_levels``,
+    best first) a single stable sort does it, ten times faster on the
     millions of hits of a large batch.
     """
     n_payments = int(payment.max()) + 1 if len(payment) else 0
-    levels = len(_QUALITY_LEVELS)
-    rank = np.searchsorted(-_QUALITY_LEVELS, -quality)
-    exact = len(payment) == 0 or (
-        rank.max() < levels and np.array_equal(_QUALITY_LEVELS[rank], quality)
-    )
+    all_levels = np.array(quality_levels, np.float64)
+    levels = len(all_levels)
+    rank = np.searchsorted(-all_levels, -quality)
+    exact = len(payment) == 0 or (rank.max() < levels and np.array_equal(all_levels[rank], quality))
     if not exact or n_payments * max(n_invoices, 1) * levels >= 2**62:
         return np.lexsort((-quality, invoice, payment))
     key = (payment * n_invoices + invoice) * levels + rank
@@ -327,13 +282,13 @@ def find_references(
         found_q.append(np.full(len(rows), quality))
 
     for key, key_index, quality, min_len in (
-        (0, index.alnum, QUALITY_EXACT, 1),
-        (1, index.folded, QUALITY_OCR, 1),
-        (2, index.digits, QUALITY_DIGITS, config.min_digits_key),
-        (3, index.digits, QUALITY_DIGITS, config.min_digits_key),
+        (0, index.alnum, config.quality_exact, 1),
+        (1, index.folded, config.quality_ocr, 1),
+        (2, index.digits, config.quality_digits, config.min_digits_key),
+        (3, index.digits, config.quality_digits, config.min_digits_key),
     ):
         ok = np.flatnonzero(lengths[key] >= min_len)
-        record(*key_index.lookup(hashes[key], limit, ok), quality)
+        record(*key_index.lookup(hashes[key], limit, ok, config.ordered_min_queries), quality)
 
     # Typos: the token's digits, and each of its deletions, against the invoices'
     # digits and their deletions; every hit is checked at one edit as it is found.
@@ -373,17 +328,19 @@ def find_references(
             low,
             high,
             invoice_amount,
+            config.parallel_min_items,
+            config.ordered_min_queries,
         )
         typo_tok.append(tok)
         typo_inv.append(inv)
-    record(np.concatenate(typo_tok), np.concatenate(typo_inv), QUALITY_TYPO)
+    record(np.concatenate(typo_tok), np.concatenate(typo_inv), config.quality_typo)
 
     payment = owner[np.concatenate(found_p)] if found_p else np.zeros(0, np.int64)
     is_structured = structured[np.concatenate(found_p)] if found_p else np.zeros(0, bool)
     invoice = np.concatenate(found_i) if found_i else np.zeros(0, np.int64)
     quality = np.concatenate(found_q) if found_q else np.zeros(0)
     # One row per (payment, invoice): the best quality wins, structured or not.
-    order = _pair_order(payment, invoice, quality, len(index.digits_keys))
+    order = _pair_order(payment, invoice, quality, len(index.digits_keys), config.quality_levels)
     payment, invoice, quality = payment[order], invoice[order], quality[order]
     is_structured = is_structured[order]
     first = np.ones(len(payment), bool)

@@ -306,6 +306,7 @@ class _Columns:
         self.checks: list[str | None] = []
         self.traces: list[str | None] = []
         self.e2e: list[str | None] = []
+        self.locations: list[str] = []
 
     def table(self, source_file: str) -> pa.Table:
         n = len(self.ids)
@@ -334,6 +335,7 @@ class _Columns:
             pa.array(self.booking_days, pa.int32()).cast(pa.date32()),
             pa.repeat(pa.scalar(FORMAT, pa.string()), n),
             pa.repeat(pa.scalar(source_file, pa.string()), n),
+            pa.array(self.locations, pa.string()),
             pa.array(self.checks, pa.string()),
             pa.array(self.traces, pa.string()),
             pa.array(self.e2e, pa.string()),
@@ -400,6 +402,7 @@ class _Bai2Reader:
         add_reference, add_payer_name = cols.references.append, cols.payer_names.append
         add_payer_account, add_check = cols.payer_accounts.append, cols.checks.append
         add_trace, add_e2e = cols.traces.append, cols.e2e.append
+        add_location = cols.locations.append
 
         def flush16() -> None:
             nonlocal pending16
@@ -448,6 +451,9 @@ class _Bai2Reader:
                 keys, free = _keyed(texts, glued=False) or _keyed(_join_continuations(texts))
                 pieces.extend(free)
             add_id(bank_ref or f"{file_key}:{account}:{account_ordinal}:{detail_seq}")
+            # The 16 record by its place under its 03 record, the Nth of the
+            # file: exact even where records share a line or span several.
+            add_location(f"03 record {account_ordinal} (account {account}), 16 record {detail_seq}")
             add_amount(amount)
             add_currency(account_currency)
             add_value_day(value_day)

@@ -253,6 +253,21 @@ class _Statement:
 _REMITTANCE_FIELDS = [f.name for f in REMITTANCE_LINE]
 
 
+# Columns of the payments table set once the whole file is read.
+_PER_FILE = ("payment_id", "source_format", "source_file", "source_location")
+
+
+def source_locations(fmt: str, positions: Sequence[Sequence[int]]) -> pa.Array:
+    """Each payment's place in the file, from its (statement, entry, transaction) numbers.
+
+    Example:
+        >>> source_locations("camt.054", [(1, 3, 2)]).to_pylist()
+        ['Ntfctn[1]/Ntry[3]/TxDtls[2]']
+    """
+    tag = _CONTAINERS[fmt][1]
+    return pa.array([f"{tag}[{s}]/Ntry[{e}]/TxDtls[{t}]" for s, e, t in positions], pa.string())
+
+
 class _Columns:
     """The payments table being built, flushed to Arrow record batches as it grows.
 
@@ -264,9 +279,7 @@ class _Columns:
     where they are made unique across the whole file.
     """
 
-    _BATCHED = pa.schema(
-        [f for f in PAYMENTS if f.name not in ("payment_id", "source_format", "source_file")]
-    )
+    _BATCHED = pa.schema([f for f in PAYMENTS if f.name not in _PER_FILE])
 
     def __init__(self, batch_rows: int = 16_384) -> None:
         self.batch_rows = batch_rows
@@ -329,6 +342,7 @@ class _Columns:
             "payment_id": pa.array(self.payment_id, type=pa.string()),
             "source_format": pa.array([source_format] * n, type=pa.string()),
             "source_file": pa.array([source_file] * n, type=pa.string()),
+            "source_location": source_locations(source_format, self.positions),
         }
         arrays = [columns[f.name] if f.name in columns else body.column(f.name) for f in PAYMENTS]
         return pa.Table.from_arrays(arrays, schema=PAYMENTS)
@@ -1014,6 +1028,9 @@ def _load_fast(path: str, data: bytes | None, expect: str | None) -> LoadedFile 
         )
         column = pa.chunked_array([pa.array(values, pa.string())])
         table = table.set_column(0, PAYMENTS.field("payment_id"), column)
+    at = PAYMENTS.get_field_index("source_location")
+    locations = source_locations(read.format, read.positions.tolist())
+    table = table.set_column(at, PAYMENTS.field("source_location"), locations)
     return LoadedFile(
         format=read.format,
         payments=table,

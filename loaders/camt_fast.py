@@ -300,6 +300,8 @@ def _payments(out: Out, source_format: str, path: str) -> pa.Table | None:
             "booking_date": _dates(rows[:, BOOKING]),
             "source_format": _constant(source_format, n),
             "source_file": _constant(path, n),
+            # Set by camt._load_fast from ``positions``, as the reader sets it.
+            "source_location": pa.nulls(n, pa.string()),
             "check_number": strings(CHECK),
             "trace_id": strings(TRACE),
             "end_to_end_id": strings(E2E),

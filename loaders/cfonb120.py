@@ -424,6 +424,7 @@ class _Parser:
             cols["check_number"].append(None)
             cols["source_format"].append(CFONB120)
             cols["source_file"].append(self.path)
+            cols["source_location"].append(f"line {op.line}")
             cols["remittance"].append(remittance)
         return statement_result(
             CFONB120,

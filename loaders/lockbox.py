@@ -422,6 +422,7 @@ def _check(reader: _Lockbox, line: str, number: int, batch: dict) -> Payment:
         payer_name=reader.field(line, "detail", "remitter_name") or None,
         payer_account="/".join(p for p in (routing, account) if p) or None,
         source_format=FORMAT,
+        source_location=f"line {number}",
         check_number=check or None,
     )
 

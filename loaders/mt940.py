@@ -560,6 +560,7 @@ class _Parser:
         cols["check_number"].append(None)
         cols["source_format"].append(fmt)
         cols["source_file"].append(self.path)
+        cols["source_location"].append(f"line {entry.line}")
         cols["remittance"].append([_bare_line(ref) for ref in details.invoice_refs])
         self.fallbacks.append(fallback)
         self.lines_61.append(entry.line)

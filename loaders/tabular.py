@@ -259,6 +259,7 @@ def read_payments(path: str | os.PathLike) -> pa.Table:
             else pa.nulls(n, pa.date32())
         ),
         "source_file": pa.array([path] * n, pa.string()),
+        "source_location": pa.array([f"row {k}" for k in range(1, n + 1)], pa.string()),
         "remittance": pa.nulls(n, PAYMENTS.field("remittance").type),
     }
     for name in _PAYMENT_OPTIONAL_TEXT:
