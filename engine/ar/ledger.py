@@ -125,8 +125,11 @@ def build_book(open_items: pa.Table, paid: pa.Table | None = None) -> Book:
     original = original.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     if paid.num_rows and items.num_rows:
         # An invoice both open and paid in full would count twice in Sales and AR_begin.
-        both = pc.is_in(items["invoice_id"], value_set=paid["invoice_id"].combine_chunks())
-        if pc.any(both).as_py():
+        # Hash the (smaller) open ids and probe the history with them.
+        open_ids = items["invoice_id"].combine_chunks()
+        hits = pc.filter(paid["invoice_id"], pc.is_in(paid["invoice_id"], value_set=open_ids))
+        if len(hits):
+            both = pc.is_in(open_ids, value_set=hits.combine_chunks())
             row = int(np.flatnonzero(both.to_numpy(zero_copy_only=False))[0])
             name = items["invoice_id"][row].as_py()
             raise InputError(

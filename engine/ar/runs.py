@@ -39,10 +39,11 @@ class PaymentDays:
             >>> int(days.snap(np.array([0]), np.array([fridays[0] + 2]), 4, 0.35)[0] - fridays[0])
             0
         """
-        wd = np.zeros((n_customers, 7))
-        md = np.zeros((n_customers, 31))
-        np.add.at(wd, (customer, weekday(paid)), 1.0)
-        np.add.at(md, (customer, month_day(paid) - 1), 1.0)
+        customer = np.asarray(customer, dtype=np.int64)
+        wd = np.bincount(customer * 7 + weekday(paid), minlength=n_customers * 7)
+        md = np.bincount(customer * 31 + month_day(paid) - 1, minlength=n_customers * 31)
+        wd = wd.reshape(n_customers, 7).astype(np.float64)
+        md = md.reshape(n_customers, 31).astype(np.float64)
         return cls(_log_odds(wd, prior), _log_odds(md, prior))
 
     def snap(self, customer: np.ndarray, day: np.ndarray, window: int, cost: float) -> np.ndarray:
