@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for seed in args.seed:
         results.append(evaluate(seed, args.customers))
-        print(f"seed {seed}: done in {results[-1]['total_seconds']:.0f} s", flush=True)
+        print(f"seed {seed}: done in {results[-1]['total_seconds']:.0f} s", file=sys.stderr)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 

@@ -92,7 +92,10 @@ def read_paid_invoices(path: str | os.PathLike) -> pa.Table:
     table = read_text_table(path)
     _require_columns(table, PAID_COLUMNS, path)
     invoice_id = _text(table, "invoice_id", path, required=True)
-    _unique(invoice_id, path, "invoice_id")
+    # Counting every id (what locates a duplicate) takes twice as long as listing the
+    # distinct ones: on 10M rows, count only when there is a duplicate to locate.
+    if len(pc.unique(invoice_id)) != len(invoice_id):
+        _unique(invoice_id, path, "invoice_id")
     currency = pc.utf8_upper(_text(table, "currency", path))
     exponents = parse_currency_column(currency, path=path)
     amount = parse_amount_column(

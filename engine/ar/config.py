@@ -32,6 +32,8 @@ class ArConfig:
         forecast_simulations: joint draws behind the forecast's p10/p90.
         forecast_customer_correlation: how strongly a customer's invoices move
             together in those draws (0 independent, 1 all early or all late).
+        forecast_book_correlation: the share of customers that follow one
+            book-wide draw instead of their own, in each draw.
         seed: the seed of sampling and simulation, so runs are reproducible.
         remind_days: the worklist reminds before the due date within this window ...
         remind_p_late: ... when the invoice is at least this likely to be late.
@@ -55,6 +57,7 @@ class ArConfig:
     run_distance_cost: float = 0.35
     forecast_simulations: int = 100
     forecast_customer_correlation: float = 1.0
+    forecast_book_correlation: float = 0.4
     seed: int = 20240601
     remind_days: int = 14
     remind_p_late: float = 0.5

@@ -105,6 +105,14 @@ def forecast_cash(
     rho = float(np.clip(customer_correlation, 0.0, 1.0))
     chunk = max(1, 2_000_000 // max(simulations, 1))
     customer_draw = rng.random((book.n_customers, simulations), dtype=np.float32)
+    # A book-wide share: in each draw the whole book is early or late together, as when
+    # the model is off for everyone at once (a slow month, a drift it has not seen yet).
+    beta = float(np.clip(config.forecast_book_correlation, 0.0, 1.0))
+    customer_draw = np.where(
+        rng.random((book.n_customers, simulations)) < beta,
+        rng.random(simulations, dtype=np.float32)[None, :],
+        customer_draw,
+    ).astype(np.float32)
     sim = np.arange(simulations)
     for start in range(0, len(amount), chunk):
         rows = slice(start, start + chunk)
