@@ -23,7 +23,7 @@ class ArConfig:
             sampled so that their history fits); the as-of profile uses all.
         quantiles: the quantile models fitted; 0.1, 0.5 and 0.9 are required.
         calibration_share: customers held out to calibrate the 80% interval.
-        trees, learning_rate, leaves, min_leaf: LightGBM settings.
+        trees, learning_rate, leaves, min_leaf, max_bins: LightGBM settings.
         threads: LightGBM threads per model; 0 trains the models side by side,
             one thread each, as many at once as there are cores.
         run_window_days: a predicted date snaps to the customer's most likely
@@ -52,6 +52,7 @@ class ArConfig:
     learning_rate: float = 0.1
     leaves: int = 31
     min_leaf: int = 40
+    max_bins: int = 63
     threads: int = 0
     run_window_days: int = 4
     run_distance_cost: float = 0.35

@@ -86,6 +86,7 @@ def _lgb_params(config: ArConfig, **extra) -> dict:
         "seed": config.seed,
         "deterministic": True,
         "force_row_wise": True,
+        "max_bin": config.max_bins,
         **extra,
     }
 
@@ -255,23 +256,30 @@ class _Models:
             ):
                 self.shifts[k] = np.quantile(examples.target[calib] - error, q)
 
-    def _raw(self, matrix: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(matrix), len(self.quantiles)))
-        present = [k for k, m in enumerate(self.regressors) if m is not None]
+    def _raw(self, matrix: np.ndarray, with_late: bool = False):
+        """Each model's prediction, side by side on one thread each (as in training)."""
+        models = [(k, m) for k, m in enumerate(self.regressors) if m is not None]
+        if with_late and self.classifier is not None:
+            models.append(("late", self.classifier))
         with ThreadPoolExecutor(max_workers=_workers()) as pool:
-            columns = pool.map(lambda k: self.regressors[k].predict(matrix, num_threads=1), present)
-            for k, column in zip(present, columns):
-                out[:, k] = column
-        return out
+            columns = dict(
+                zip(
+                    [k for k, _ in models],
+                    pool.map(lambda item: item[1].predict(matrix, num_threads=1), models),
+                )
+            )
+        out = np.zeros((len(matrix), len(self.quantiles)))
+        for k in range(len(self.quantiles)):
+            if k in columns:
+                out[:, k] = columns[k]
+        late = columns.get("late", np.full(len(matrix), self.base_rate))
+        return (out, late) if with_late else out
 
-    def offsets(self, matrix: np.ndarray) -> np.ndarray:
-        """Calibrated days after the reference date, one column per quantile, non-crossing."""
-        return np.sort(self._raw(matrix) + self.shifts, axis=1)
-
-    def late(self, matrix: np.ndarray) -> np.ndarray:
-        if self.classifier is None:
-            return np.full(len(matrix), self.base_rate)
-        return self.classifier.predict(matrix, num_threads=_workers())
+    def predict(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated days after the reference date (one column per quantile, non-crossing)
+        and the probability of payment after the due date."""
+        raw, late = self._raw(matrix, with_late=True)
+        return np.sort(raw + self.shifts, axis=1), late
 
 
 def predict_payments(book: Book, as_of: dt.date, config: ArConfig | None = None) -> Prediction:
@@ -332,7 +340,8 @@ def predict_payments(book: Book, as_of: dt.date, config: ArConfig | None = None)
         book_features,
         _global_delay(due_paid, paid_date, today),
     )
-    raw = features.reference[:, None] + models.offsets(features.matrix)
+    offsets, late = models.predict(features.matrix)
+    raw = features.reference[:, None] + offsets
     runs = PaymentDays.learn(paid_customer, paid_date, n)
     days = np.empty(raw.shape, dtype=np.int64)
     for k in range(raw.shape[1]):
@@ -345,7 +354,7 @@ def predict_payments(book: Book, as_of: dt.date, config: ArConfig | None = None)
         # Open at the close of the as-of date: paid the next day at the earliest.
         days[:, k] = np.maximum(snapped, today + 1)
     days = np.sort(days, axis=1)
-    p_late = np.where(due < today, 1.0, np.clip(models.late(features.matrix), 0.0, 1.0))
+    p_late = np.where(due < today, 1.0, np.clip(late, 0.0, 1.0))
     quantiles = tuple(config.quantiles)
 
     def dates(q: float) -> pa.Array:
