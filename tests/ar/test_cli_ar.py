@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import doctest
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +102,26 @@ def test_bad_history_row_is_located(tmp_path, capsys):
                  "--as-of", "2024-06-30", "--out", str(tmp_path / "p.csv")])  # fmt: skip
     assert code == 2
     assert "PAID.csv: row 2, field 'amount'" in capsys.readouterr().err
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "ar"
+
+
+def test_bundled_example_predicts_better_than_the_due_date(tmp_path):
+    out = tmp_path / "p.csv"
+    code = main(["ar", "predict", "--open-items", str(EXAMPLES / "OPEN.csv"),
+                 "--history", str(EXAMPLES / "PAID.csv"), "--as-of", "2025-06-30",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    truth = {r["invoice_id"]: r["true_paid_date"] for r in read(EXAMPLES / "truth.csv")}
+    errors, due_errors = [], []
+    for row in read(out):
+        if truth[row["invoice_id"]]:
+            paid = dt.date.fromisoformat(truth[row["invoice_id"]])
+            errors.append(abs((dt.date.fromisoformat(row["predicted_paid_date"]) - paid).days))
+            due_errors.append(abs((dt.date.fromisoformat(row["due_date"]) - paid).days))
+    assert len(errors) > 300
+    assert sum(errors) < 0.6 * sum(due_errors)
 
 
 def test_invoice_both_open_and_paid_is_refused(tmp_path, capsys):
