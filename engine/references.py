@@ -29,7 +29,9 @@ from cashmatch.engine.hashing import (
 )
 from cashmatch.engine.keys_kernel import hash_keys, key_buffers
 from cashmatch.engine.normalize import reference_keys
+from cashmatch.engine.shorthand import expand_shorthand
 from cashmatch.engine.tokens_kernel import candidate_buffers
+from cashmatch.engine.year_sequence import invoice_keys, text_keys
 
 
 @dataclass
@@ -114,14 +116,41 @@ class ReferenceIndex:
     digits: KeyIndex  # digits and zero-stripped digit groups, together
     typo: KeyIndex  # one-deletion variants of the digits key
     digits_keys: pa.Array  # per invoice, to verify typo hits (large_string, no nulls)
+    po: KeyIndex | None = None  # the open items' purchase-order numbers, letters and digits
+    # The numbers themselves, for the index built on first need below.
+    numbers: pa.Array | None = field(default=None, repr=False)
     # digits_keys' (offsets, bytes), read once rather than per batch.
     digits_buffers: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.digits_buffers = _buffers(self.digits_keys)
+        self._year_seq: KeyIndex | None = None
+        self._year_seq_built = False
+
+    def year_sequences(self) -> KeyIndex | None:
+        """Numbers restarting every year, by ``"YYYY#sequence"`` (engine/year_sequence.py).
+
+        Built the first time a payment text quotes a sequence and a year, not with
+        the index: reading a million numbers' years costs a few tenths of a second.
+        """
+        if not self._year_seq_built and self.numbers is not None:
+            self._year_seq = _year_seq_index(self.numbers)
+            self._year_seq_built = True
+        return self._year_seq
 
     @classmethod
-    def build(cls, invoice_numbers: pa.Array, config: MatchConfig) -> ReferenceIndex:
+    def build(
+        cls, invoice_numbers: pa.Array, config: MatchConfig, po_numbers: pa.Array | None = None
+    ) -> ReferenceIndex:
+        """Index the invoice numbers (and, when given, each item's PO number).
+
+        Example:
+            >>> index = ReferenceIndex.build(pa.array(["INV-1", "INV-2"]), MatchConfig(),
+            ...                              pa.array(["PO-7700441", None]))
+            >>> hits = find_references(index, pa.array(["PO 7700441"]), MatchConfig())
+            >>> hits.invoice.tolist(), hits.quality.tolist()
+            ([0], [0.93])
+        """
         keys = reference_keys(invoice_numbers)
         rows = np.arange(len(invoice_numbers), dtype=np.int32)
 
@@ -140,12 +169,40 @@ class ReferenceIndex:
             digits=index(("digits", "groups"), config.min_digits_key),
             typo=KeyIndex.build(typo_hashes, typo_owner),
             digits_keys=keys["digits"].fill_null("").cast(pa.large_string()),
+            po=_po_index(po_numbers, config),
+            numbers=invoice_numbers,
         )
 
     @property
     def nbytes(self) -> int:
-        parts = (self.alnum, self.folded, self.digits, self.typo)
+        extra = tuple(k for k in (self.po, self._year_seq) if k is not None)
+        parts = (self.alnum, self.folded, self.digits, self.typo) + extra
         return sum(p.nbytes for p in parts) + self.digits_keys.nbytes
+
+
+def _year_seq_index(invoice_numbers: pa.Array) -> KeyIndex | None:
+    keys = invoice_keys(invoice_numbers)
+    valid = pc.is_valid(keys).to_numpy(zero_copy_only=False)
+    if not valid.any():
+        return None
+    rows = np.arange(len(keys), dtype=np.int32)[valid]
+    return KeyIndex.build(hash_strings(pc.filter(keys, pa.array(valid))), rows)
+
+
+def _po_index(po_numbers: pa.Array | None, config: MatchConfig) -> KeyIndex | None:
+    """The PO numbers by their letters and digits ("PO-7700441" as "PO7700441"), and by the
+    digits when letters come first ("7700441": payers drop "PO-" as they drop "INV-")."""
+    if po_numbers is None or not pc.any(pc.is_valid(po_numbers)).as_py():
+        return None
+    keys = reference_keys(po_numbers)
+    rows = np.arange(len(po_numbers), dtype=np.int32)
+    valid = pc.is_valid(po_numbers).to_numpy(zero_copy_only=False)
+    hashes, owners = [], []
+    for name, min_len in (("alnum", config.min_digits_key), ("digits", config.min_digits_key)):
+        ok = valid & _valid(keys[name], min_len)
+        hashes.append(hash_strings(keys[name])[ok])
+        owners.append(rows[ok])
+    return KeyIndex.build(np.concatenate(hashes), np.concatenate(owners))
 
 
 @dataclass
@@ -243,6 +300,12 @@ def find_references(
 ) -> ReferenceHits:
     """Look every candidate reference of every payment up in the invoice index.
 
+    Candidates are the text's tokens and runs (:func:`extract_references`),
+    the structured references, the numbers shorthand, ranges and glued
+    numbers stand for (:mod:`~cashmatch.engine.shorthand`), the PO numbers of
+    the open items, and sequence-and-year quotes of numbers that restart every
+    year (:mod:`~cashmatch.engine.year_sequence`).
+
     Args:
         index: the open invoices' reference index.
         texts: one free remittance text per payment.
@@ -261,6 +324,9 @@ def find_references(
     # kernels cost tens of microseconds a call whatever the size, the fixed
     # cost that dominated a single payment.
     c_off, c_data, owner, joined = candidate_buffers(*_text_buffers(texts))
+    # The kernel may size its byte buffer a little above what it wrote: what is
+    # appended below must start where the last candidate ends.
+    c_data = c_data[: c_off[-1]]
     structured = np.zeros(len(owner), bool)
     if structured_refs is not None and len(structured_refs):
         s_off, s_data = _buffers(structured_refs)
@@ -269,6 +335,16 @@ def find_references(
         owner = np.concatenate([owner, structured_owner])
         structured = np.concatenate([structured, np.ones(len(structured_refs), bool)])
         joined = np.concatenate([joined, np.zeros(len(structured_refs), bool)])
+    # Numbers written as shorthand, ranges or glued, written out (engine/shorthand.py);
+    # derived, so not looked for at one edit (marked as joined).
+    expanded, expanded_owner = expand_shorthand(texts)
+    if expanded:
+        e_off, e_data = _buffers(pa.array(expanded, pa.string()))
+        c_off = np.concatenate([c_off, e_off[1:] + c_off[-1]])
+        c_data = np.concatenate([c_data, e_data])
+        owner = np.concatenate([owner, expanded_owner])
+        structured = np.concatenate([structured, np.zeros(len(expanded), bool)])
+        joined = np.concatenate([joined, np.ones(len(expanded), bool)])
     # Keys in the order alnum, folded, digits, groups (see keys_kernel.key_buffers).
     k_off, k_data = key_buffers(c_off, c_data)
     hashes = hash_keys(k_off, k_data)
@@ -289,6 +365,13 @@ def find_references(
     ):
         ok = np.flatnonzero(lengths[key] >= min_len)
         record(*key_index.lookup(hashes[key], limit, ok, config.ordered_min_queries), quality)
+    if index.po is not None:
+        # PO numbers, which name every invoice issued under them, as strongly as
+        # an invoice's digits: a candidate's letters and digits, or its digits.
+        for key in (0, 2):
+            ok = np.flatnonzero(lengths[key] >= config.min_digits_key)
+            hits = index.po.lookup(hashes[key], limit, ok, config.ordered_min_queries)
+            record(*hits, config.quality_digits)
 
     # Typos: the token's digits, and each of its deletions, against the invoices'
     # digits and their deletions; every hit is checked at one edit as it is found.
@@ -335,10 +418,30 @@ def find_references(
         typo_inv.append(inv)
     record(np.concatenate(typo_tok), np.concatenate(typo_inv), config.quality_typo)
 
+    # Sequence-and-year quotes ("117/25", "N° 117 du 03/01/2025"), as pseudo-candidates
+    # after the real ones, as strong as an invoice's digits.
+    quotes, quote_owner = text_keys(texts)
+    years = index.year_sequences() if quotes else None
+    if years is not None:
+        first = len(owner)
+        owner = np.concatenate([owner, np.array(quote_owner, np.int64)])
+        structured = np.concatenate([structured, np.zeros(len(quotes), bool)])
+        quote_hashes = hash_strings(pa.array(quotes, pa.string()))
+        q_pos, q_rows = years.lookup(quote_hashes, limit, None, config.ordered_min_queries)
+        record(q_pos + first, q_rows, config.quality_digits)
     payment = owner[np.concatenate(found_p)] if found_p else np.zeros(0, np.int64)
     is_structured = structured[np.concatenate(found_p)] if found_p else np.zeros(0, bool)
     invoice = np.concatenate(found_i) if found_i else np.zeros(0, np.int64)
     quality = np.concatenate(found_q) if found_q else np.zeros(0)
+    if invoice_amount is not None and is_structured.any():
+        # A remittance advice that nets a credit note (a line naming a negative open
+        # item) is not used until the decisions apply credit notes: applied without
+        # it, its invoices would be posted as part payments.
+        nets = np.zeros(int(owner.max()) + 1 if len(owner) else 0, bool)
+        nets[payment[is_structured & (invoice_amount[invoice] < 0)]] = True
+        keep = ~(is_structured & nets[payment])
+        payment, invoice, quality = payment[keep], invoice[keep], quality[keep]
+        is_structured = is_structured[keep]
     # One row per (payment, invoice): the best quality wins, structured or not.
     order = _pair_order(payment, invoice, quality, len(index.digits_keys), config.quality_levels)
     payment, invoice, quality = payment[order], invoice[order], quality[order]
