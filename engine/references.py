@@ -192,14 +192,17 @@ def _year_seq_index(invoice_numbers: pa.Array) -> KeyIndex | None:
 def _po_index(po_numbers: pa.Array | None, config: MatchConfig) -> KeyIndex | None:
     """The PO numbers by their letters and digits ("PO-7700441" as "PO7700441"), and by the
     digits when letters come first ("7700441": payers drop "PO-" as they drop "INV-")."""
-    if po_numbers is None or not pc.any(pc.is_valid(po_numbers)).as_py():
+    if po_numbers is None:
         return None
-    keys = reference_keys(po_numbers)
-    rows = np.arange(len(po_numbers), dtype=np.int32)
-    valid = pc.is_valid(po_numbers).to_numpy(zero_copy_only=False)
+    # Most items carry no PO: only those that do are read.
+    rows = np.flatnonzero(pc.is_valid(po_numbers).to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return None
+    keys = reference_keys(po_numbers.take(pa.array(rows)))
+    rows = rows.astype(np.int32)
     hashes, owners = [], []
-    for name, min_len in (("alnum", config.min_digits_key), ("digits", config.min_digits_key)):
-        ok = valid & _valid(keys[name], min_len)
+    for name in ("alnum", "digits"):
+        ok = _valid(keys[name], config.min_digits_key)
         hashes.append(hash_strings(keys[name])[ok])
         owners.append(rows[ok])
     return KeyIndex.build(np.concatenate(hashes), np.concatenate(owners))
