@@ -17,13 +17,7 @@ from cashmatch.engine.assignment import resolve_contests
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import METHODS
 from cashmatch.engine.decide import Decider, Hypothesis, PaymentFacts
-from cashmatch.engine.index import (
-    OpenItemIndex,
-    build_index,
-    check_currencies,
-    check_unique,
-    conform,
-)
+from cashmatch.engine.index import OpenItemIndex, build_index
 from cashmatch.engine.money import currency_exponent, major_to_minor
 from cashmatch.engine.references import find_references
 from cashmatch.engine.rules import shortfall_slack
@@ -32,13 +26,13 @@ from cashmatch.engine.schemas import (
     AUTO,
     CONTESTS,
     MATCHES,
-    PAYMENTS,
     RESIDUAL_NONE,
     SUGGESTED,
     UNMATCHED,
 )
 from cashmatch.engine.scoring import score_pairs
 from cashmatch.engine.settled import NO_INVOICE, NOT_SETTLED, Settled
+from cashmatch.engine.validate import validate_payments
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -153,9 +147,7 @@ def match_payments(
         timings[stage] = round(now - clock, 6)
         clock = now
 
-    payments = conform(payments, PAYMENTS, "payments")
-    check_unique(payments["payment_id"], "payments", "payment_id")
-    check_currencies(payments["currency"], "payments")
+    payments = validate_payments(payments)
     n = payments.num_rows
     amount = payments["amount_minor"].to_numpy()
     currency_names = payments["currency"].to_pylist()

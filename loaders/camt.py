@@ -279,7 +279,10 @@ class _Columns:
     where they are made unique across the whole file.
     """
 
-    _BATCHED = pa.schema([f for f in PAYMENTS if f.name not in _PER_FILE])
+    # statement_account and bank_reference: filled by the camt reader's rewrite (ldr).
+    _BATCHED = pa.schema(
+        [f for f in PAYMENTS if f.name not in (*_PER_FILE, "statement_account", "bank_reference")]
+    )
 
     def __init__(self, batch_rows: int = 16_384) -> None:
         self.batch_rows = batch_rows
@@ -342,6 +345,8 @@ class _Columns:
             "payment_id": pa.array(self.payment_id, type=pa.string()),
             "source_format": pa.array([source_format] * n, type=pa.string()),
             "source_file": pa.array([source_file] * n, type=pa.string()),
+            "statement_account": pa.nulls(n, pa.string()),
+            "bank_reference": pa.nulls(n, pa.string()),
             "source_location": source_locations(source_format, self.positions),
         }
         arrays = [columns[f.name] if f.name in columns else body.column(f.name) for f in PAYMENTS]

@@ -309,4 +309,7 @@ def _payments(out: Out, source_format: str, path: str) -> pa.Table | None:
         }
     except OverflowError:
         return None  # columns past Arrow's 2 GiB string limit: the reader batches them
-    return pa.Table.from_arrays([columns[f.name] for f in PAYMENTS], schema=PAYMENTS)
+    # statement_account and bank_reference: filled by the camt reader's rewrite (ldr).
+    return pa.Table.from_arrays(
+        [columns.get(f.name, pa.nulls(n, f.type)) for f in PAYMENTS], schema=PAYMENTS
+    )

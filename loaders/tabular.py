@@ -19,7 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from cashmatch.engine.errors import InputError
 from cashmatch.engine.schemas import CUSTOMERS, MATCHES, MONEY_COLUMNS, OPEN_ITEMS, PAYMENTS
+from cashmatch.engine.validate import validate_customers, validate_open_items, validate_payments
 from cashmatch.loaders.columns import (
     format_amount_column,
     parse_amount_column,
@@ -48,7 +50,14 @@ PAYMENT_COLUMNS = (
     "payer_account",
     "reference_text",
 )
-_PAYMENT_OPTIONAL_TEXT = ("source_format", "check_number", "trace_id", "end_to_end_id")
+_PAYMENT_OPTIONAL_TEXT = (
+    "source_format",
+    "check_number",
+    "trace_id",
+    "end_to_end_id",
+    "statement_account",
+    "bank_reference",
+)
 
 
 def _kind(path: str) -> str:
@@ -67,7 +76,9 @@ def read_text_table(path: str | os.PathLike) -> pa.Table:
         raise LoadError(path, "no such file")
     try:
         if _kind(path) == "parquet":
-            table = pq.read_table(path)
+            # Flat columns only: the file contract has no nested one to read.
+            flat = [f.name for f in pq.read_schema(path) if not pa.types.is_nested(f.type)]
+            table = pq.read_table(path, columns=flat)
             return pa.table(
                 {n: c.cast(pa.string()) for n, c in zip(table.column_names, table.columns)}
             )
@@ -111,18 +122,17 @@ def _text(table: pa.Table, column: str, path: str, required: bool = False) -> pa
     return values
 
 
-def _unique(values: pa.Array, path: str, column: str) -> None:
-    counts = pc.value_counts(values)
-    dupes = pc.filter(counts, pc.greater(counts.field("counts"), 1))
-    if len(dupes):
-        value = dupes[0]["values"].as_py()
-        rows = np.flatnonzero(pc.equal(values, value).to_numpy(zero_copy_only=False)) + 1
-        raise LoadError(
-            path,
-            f"duplicate {column} {value!r} (rows {rows[0]} and {rows[1]})",
-            row=int(rows[1]),
-            field=column,
-        )
+def _at_the_door(validate, table: pa.Table, path: str) -> pa.Table:
+    """The engine's own checks of a table (:mod:`cashmatch.engine.validate`), located in the file.
+
+    Rows are 1-based data rows here, as in every LoadError of a tabular file.
+    """
+    try:
+        return validate(table)
+    except InputError as error:
+        row = None if error.row is None else error.row + 1
+        field = MONEY_COLUMNS.get(error.column, error.column)
+        raise LoadError(path, error.message, row=row, field=field) from None
 
 
 def _split_list(values: pa.Array) -> pa.Array:
@@ -176,14 +186,13 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
     table = read_text_table(path)
     _require_columns(table, OPEN_ITEM_COLUMNS, path)
     invoice_id = _text(table, "invoice_id", path, required=True)
-    _unique(invoice_id, path, "invoice_id")
     currency = pc.utf8_upper(_text(table, "currency", path))
     exponents = parse_currency_column(currency, path=path)
     amount = parse_amount_column(
         table["amount_open"].combine_chunks(), exponents, path=path, field="amount_open"
     )
     original = _amount_original(table, amount, exponents, path)
-    return pa.table(
+    items = pa.table(
         {
             "invoice_id": invoice_id,
             "invoice_number": _text(table, "invoice_number", path, required=True),
@@ -202,6 +211,7 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
         },
         schema=OPEN_ITEMS,
     )
+    return _at_the_door(validate_open_items, items, path)
 
 
 def read_customers(path: str | os.PathLike) -> pa.Table:
@@ -210,10 +220,9 @@ def read_customers(path: str | os.PathLike) -> pa.Table:
     table = read_text_table(path)
     _require_columns(table, CUSTOMER_COLUMNS, path)
     customer_id = _text(table, "customer_id", path, required=True)
-    _unique(customer_id, path, "customer_id")
     parent = _text(table, "parent_customer_id", path)
     parent = pc.if_else(pc.equal(parent, ""), pa.scalar(None, pa.string()), parent)
-    return pa.table(
+    customers = pa.table(
         {
             "customer_id": customer_id,
             "name": _text(table, "name", path, required=True),
@@ -223,6 +232,7 @@ def read_customers(path: str | os.PathLike) -> pa.Table:
         },
         schema=CUSTOMERS,
     )
+    return _at_the_door(validate_customers, customers, path)
 
 
 def read_payments(path: str | os.PathLike) -> pa.Table:
@@ -231,7 +241,6 @@ def read_payments(path: str | os.PathLike) -> pa.Table:
     table = read_text_table(path)
     _require_columns(table, PAYMENT_COLUMNS, path)
     payment_id = _text(table, "payment_id", path, required=True)
-    _unique(payment_id, path, "payment_id")
     currency = pc.utf8_upper(_text(table, "currency", path))
     exponents = parse_currency_column(currency, path=path)
     amount = parse_amount_column(
@@ -266,7 +275,8 @@ def read_payments(path: str | os.PathLike) -> pa.Table:
         columns[name] = _text(table, name, path)
     if "source_format" not in table.column_names:
         columns["source_format"] = pa.array(["csv"] * n, pa.string())
-    return pa.table({f.name: columns[f.name] for f in PAYMENTS}, schema=PAYMENTS)
+    payments = pa.table({f.name: columns[f.name] for f in PAYMENTS}, schema=PAYMENTS)
+    return _at_the_door(validate_payments, payments, path)
 
 
 def to_file_columns(table: pa.Table) -> pa.Table:
