@@ -105,6 +105,59 @@ def _valid(keys: pa.Array, min_len: int) -> np.ndarray:
     return pc.greater_equal(pc.utf8_length(keys), min_len).to_numpy(zero_copy_only=False)
 
 
+# The key indexes of a ReferenceIndex, by attribute name.
+KEY_INDEXES = ("alnum", "folded", "digits", "typo")
+
+
+def index_entries(
+    invoice_numbers: pa.Array, config: MatchConfig
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], pa.Array]:
+    """What each key index holds: (hashes, invoice positions), and each invoice's digits key.
+
+    ``alnum`` and ``folded`` hold those keys of every number, ``digits`` its
+    digits and zero-stripped digit groups (from ``min_digits_key``
+    characters), ``typo`` every one-character deletion of its digits (from
+    ``min_typo_key``). Positions are those in ``invoice_numbers``.
+    """
+    keys = reference_keys(invoice_numbers)
+    rows = np.arange(len(invoice_numbers), dtype=np.int32)
+
+    def entries(key_names: tuple[str, ...], min_len: int) -> tuple[np.ndarray, np.ndarray]:
+        hashes, owners = [], []
+        for name in key_names:
+            ok = _valid(keys[name], min_len)
+            hashes.append(hash_strings(keys[name])[ok])
+            owners.append(rows[ok])
+        return np.concatenate(hashes), np.concatenate(owners)
+
+    return {
+        "alnum": entries(("alnum",), 1),
+        "folded": entries(("folded",), 1),
+        "digits": entries(("digits", "groups"), config.min_digits_key),
+        "typo": hash_deletions(keys["digits"], config.min_typo_key),
+    }, keys["digits"].fill_null("").cast(pa.large_string())
+
+
+def exact_lookups(config: MatchConfig) -> tuple[tuple[int, str, float, int], ...]:
+    """How candidates are looked up, in order: (key, index, quality, least key length).
+
+    ``key`` is a row of :func:`~cashmatch.engine.keys_kernel.key_buffers`
+    (alnum, folded, digits, groups); ``index`` a :data:`KEY_INDEXES` name.
+    """
+    return (
+        (0, "alnum", config.quality_exact, 1),
+        (1, "folded", config.quality_ocr, 1),
+        (2, "digits", config.quality_digits, config.min_digits_key),
+        (3, "digits", config.quality_digits, config.min_digits_key),
+    )
+
+
+# Typos, in order: (the query is a deletion of the token's digits rather than
+# the digits themselves, the index searched). Two strings one edit apart share
+# a deletion, or one is a deletion of the other.
+TYPO_JOINS = ((False, "typo"), (True, "digits"), (True, "typo"))
+
+
 @dataclass
 class ReferenceIndex:
     """The open invoices' numbers, indexed for noisy lookup."""
@@ -122,24 +175,21 @@ class ReferenceIndex:
 
     @classmethod
     def build(cls, invoice_numbers: pa.Array, config: MatchConfig) -> ReferenceIndex:
-        keys = reference_keys(invoice_numbers)
-        rows = np.arange(len(invoice_numbers), dtype=np.int32)
+        return cls.from_entries(*index_entries(invoice_numbers, config))
 
-        def index(key_names: tuple[str, ...], min_len: int) -> KeyIndex:
-            hashes, owners = [], []
-            for name in key_names:
-                ok = _valid(keys[name], min_len)
-                hashes.append(hash_strings(keys[name])[ok])
-                owners.append(rows[ok])
-            return KeyIndex.build(np.concatenate(hashes), np.concatenate(owners))
+    @classmethod
+    def from_entries(
+        cls, entries: dict[str, tuple[np.ndarray, np.ndarray]], digits_keys: pa.Array
+    ) -> ReferenceIndex:
+        """The index of the (hash, invoice position) entries of :func:`index_entries`.
 
-        typo_hashes, typo_owner = hash_deletions(keys["digits"], config.min_typo_key)
+        The entries may be any set of invoices' (a Spark partition holds every
+        entry of some hashes, :mod:`cashmatch.server.spark.routing`): a hash's
+        invoices, and so the ``max_*_hits_per_key`` limits, are those given.
+        """
         return cls(
-            alnum=index(("alnum",), 1),
-            folded=index(("folded",), 1),
-            digits=index(("digits", "groups"), config.min_digits_key),
-            typo=KeyIndex.build(typo_hashes, typo_owner),
-            digits_keys=keys["digits"].fill_null("").cast(pa.large_string()),
+            **{name: KeyIndex.build(*entries[name]) for name in KEY_INDEXES},
+            digits_keys=digits_keys,
         )
 
     @property
@@ -231,6 +281,114 @@ def _pair_order(
     return np.argsort(key, kind="stable")
 
 
+@dataclass
+class ReferenceQueries:
+    """The candidate references of a batch's texts, each with its four hashed keys.
+
+    Attributes:
+        owner: the text (payment, or remittance line) each candidate came from.
+        structured: whether it came from structured remittance (taken whole).
+        joined: whether it is a run of adjacent tokens.
+        key_offsets, key_data: the keys' buffers, one row per key
+            (:func:`~cashmatch.engine.keys_kernel.key_buffers`).
+        hashes: each candidate's key hashes, one row per key.
+        lengths: each key's length in bytes, one row per key.
+    """
+
+    owner: np.ndarray
+    structured: np.ndarray
+    joined: np.ndarray
+    key_offsets: np.ndarray
+    key_data: np.ndarray
+    hashes: np.ndarray
+    lengths: np.ndarray
+
+    @property
+    def digits(self) -> tuple[np.ndarray, np.ndarray]:
+        """The digits keys' (offsets, bytes): what typos are measured on."""
+        return self.key_offsets[2], self.key_data[2]
+
+
+def reference_queries(
+    texts: pa.Array,
+    structured_refs: pa.Array | None = None,
+    structured_owner: np.ndarray | None = None,
+) -> ReferenceQueries:
+    """Cut texts into candidate references and hash their keys (see :func:`find_references`)."""
+    # Everything runs on (offsets, bytes) buffers and numba kernels: pyarrow
+    # kernels cost tens of microseconds a call whatever the size, the fixed
+    # cost that dominated a single payment.
+    c_off, c_data, owner, joined = candidate_buffers(*_text_buffers(texts))
+    structured = np.zeros(len(owner), bool)
+    if structured_refs is not None and len(structured_refs):
+        s_off, s_data = _buffers(structured_refs)
+        c_off = np.concatenate([c_off, s_off[1:] + c_off[-1]])
+        c_data = np.concatenate([c_data, s_data])
+        owner = np.concatenate([owner, structured_owner])
+        structured = np.concatenate([structured, np.ones(len(structured_refs), bool)])
+        joined = np.concatenate([joined, np.zeros(len(structured_refs), bool)])
+    # Keys in the order alnum, folded, digits, groups (see keys_kernel.key_buffers).
+    k_off, k_data = key_buffers(c_off, c_data)
+    hashes = hash_keys(k_off, k_data)
+    lengths = np.diff(k_off, axis=1)
+    return ReferenceQueries(owner, structured, joined, k_off, k_data, hashes, lengths)
+
+
+def typo_tokens(
+    queries: ReferenceQueries, config: MatchConfig, settled: np.ndarray | None = None
+) -> np.ndarray:
+    """Positions of the candidates whose digits are looked up one edit away.
+
+    Args:
+        settled: per text, whether it already quotes an invoice open for
+            exactly the amount paid (then a typo cannot change its decision).
+    """
+    wanted = (queries.lengths[2] >= config.min_typo_key) & ~queries.joined
+    if settled is not None:
+        wanted &= ~settled[queries.owner]
+    return np.flatnonzero(wanted)
+
+
+def quotes_amount_paid(
+    hit_owner: np.ndarray,
+    hit_amount: np.ndarray,
+    payment_amount: np.ndarray,
+) -> np.ndarray:
+    """Per payment, whether one of its exact hits is an invoice open for the amount paid.
+
+    Args:
+        hit_owner: the payment of each hit of the exact lookups.
+        hit_amount: the open amount of each hit's invoice.
+        payment_amount: per payment.
+    """
+    settled = np.zeros(len(payment_amount), bool)
+    settled[hit_owner[hit_amount == payment_amount[hit_owner]]] = True
+    return settled
+
+
+def distinct_pairs(
+    payment: np.ndarray,
+    invoice: np.ndarray,
+    quality: np.ndarray,
+    structured: np.ndarray,
+    n_invoices: int,
+    config: MatchConfig,
+) -> ReferenceHits:
+    """One hit per (payment, invoice), the best quality first found; ordered by payment, invoice.
+
+    The hits come in the order they were found: by lookup (:func:`exact_lookups`,
+    then :data:`TYPO_JOINS`), then by candidate.
+    """
+    payment = np.asarray(payment, np.int64)
+    invoice = np.asarray(invoice, np.int64)
+    order = _pair_order(payment, invoice, quality, n_invoices, config.quality_levels)
+    payment, invoice, quality = payment[order], invoice[order], quality[order]
+    structured = structured[order]
+    first = np.ones(len(payment), bool)
+    first[1:] = (payment[1:] != payment[:-1]) | (invoice[1:] != invoice[:-1])
+    return ReferenceHits(payment[first], invoice[first], quality[first], structured[first])
+
+
 def find_references(
     index: ReferenceIndex,
     texts: pa.Array,
@@ -256,73 +414,57 @@ def find_references(
             ``payment_slack`` more (a fee or discount deducted): with dense
             sequential numbering dozens of invoices are one edit from any
             number, and the amount is what tells the intended one.
+
+    Each step is a declaration or a function of its own (:func:`reference_queries`,
+    :func:`exact_lookups`, :func:`typo_tokens`, :data:`TYPO_JOINS`,
+    :func:`distinct_pairs`), so that a lookup split by key across machines
+    (:mod:`cashmatch.server.spark.routing`) finds what this finds.
     """
-    # Everything runs on (offsets, bytes) buffers and numba kernels: pyarrow
-    # kernels cost tens of microseconds a call whatever the size, the fixed
-    # cost that dominated a single payment.
-    c_off, c_data, owner, joined = candidate_buffers(*_text_buffers(texts))
-    structured = np.zeros(len(owner), bool)
-    if structured_refs is not None and len(structured_refs):
-        s_off, s_data = _buffers(structured_refs)
-        c_off = np.concatenate([c_off, s_off[1:] + c_off[-1]])
-        c_data = np.concatenate([c_data, s_data])
-        owner = np.concatenate([owner, structured_owner])
-        structured = np.concatenate([structured, np.ones(len(structured_refs), bool)])
-        joined = np.concatenate([joined, np.zeros(len(structured_refs), bool)])
-    # Keys in the order alnum, folded, digits, groups (see keys_kernel.key_buffers).
-    k_off, k_data = key_buffers(c_off, c_data)
-    hashes = hash_keys(k_off, k_data)
-    lengths = np.diff(k_off, axis=1)
-    limit = config.max_ref_hits_per_key
-    found_p, found_i, found_q = [], [], []
+    queries = reference_queries(texts, structured_refs, structured_owner)
+    found_c, found_i, found_q = [], [], []
 
     def record(candidate: np.ndarray, rows: np.ndarray, quality: float) -> None:
-        found_p.append(candidate)
+        found_c.append(candidate)
         found_i.append(rows)
         found_q.append(np.full(len(rows), quality))
 
-    for key, key_index, quality, min_len in (
-        (0, index.alnum, config.quality_exact, 1),
-        (1, index.folded, config.quality_ocr, 1),
-        (2, index.digits, config.quality_digits, config.min_digits_key),
-        (3, index.digits, config.quality_digits, config.min_digits_key),
-    ):
-        ok = np.flatnonzero(lengths[key] >= min_len)
-        record(*key_index.lookup(hashes[key], limit, ok, config.ordered_min_queries), quality)
+    for key, name, quality, min_len in exact_lookups(config):
+        ok = np.flatnonzero(queries.lengths[key] >= min_len)
+        key_index: KeyIndex = getattr(index, name)
+        hits = key_index.lookup(
+            queries.hashes[key], config.max_ref_hits_per_key, ok, config.ordered_min_queries
+        )
+        record(*hits, quality)
 
     # Typos: the token's digits, and each of its deletions, against the invoices'
     # digits and their deletions; every hit is checked at one edit as it is found.
-    digits = (k_off[2], k_data[2])
-    wanted = (lengths[2] >= config.min_typo_key) & ~joined
-    if payment_amount is not None and found_p:
-        hit_payment = owner[np.concatenate(found_p)]
-        hit_invoice = np.concatenate(found_i)
-        settled = np.zeros(len(payment_amount), bool)
-        settled[hit_payment[invoice_amount[hit_invoice] == payment_amount[hit_payment]]] = True
-        wanted &= ~settled[owner]
-    ok = np.flatnonzero(wanted)
-    own_hashes = hashes[2][ok]
-    del_hashes, del_owner = hash_deletions_of(*digits, ok, config.min_typo_key)
+    settled = None
+    if payment_amount is not None:
+        candidate = np.concatenate(found_c)
+        settled = quotes_amount_paid(
+            queries.owner[candidate], invoice_amount[np.concatenate(found_i)], payment_amount
+        )
+    ok = typo_tokens(queries, config, settled)
+    own_hashes = queries.hashes[2][ok]
+    del_hashes, del_owner = hash_deletions_of(*queries.digits, ok, config.min_typo_key)
     typo_tok, typo_inv = [], []
-    for queries, token_of, key_index in (
-        (own_hashes, ok, index.typo),
-        (del_hashes, ok[del_owner], index.digits),
-        (del_hashes, ok[del_owner], index.typo),
-    ):
+    for by_deletion, name in TYPO_JOINS:
+        hashes, token_of = (del_hashes, ok[del_owner]) if by_deletion else (own_hashes, ok)
+        key_index = getattr(index, name)
         low = high = None
         if payment_amount is not None:
-            paid = payment_amount[owner[token_of]]
-            slack = payment_slack[owner[token_of]] if payment_slack is not None else 0
+            paid = payment_amount[queries.owner[token_of]]
+            slack = payment_slack[queries.owner[token_of]] if payment_slack is not None else 0
             low, high = paid, paid + slack
         tok, inv = typo_join_buffers(
-            queries,
+            hashes,
             token_of,
             key_index.hashes,
             key_index.directory,
             key_index.shift,
             key_index.starts,
             key_index.rows,
-            digits,
+            queries.digits,
             index.digits_buffers,
             config.max_typo_hits_per_key,
             low,
@@ -335,14 +477,12 @@ def find_references(
         typo_inv.append(inv)
     record(np.concatenate(typo_tok), np.concatenate(typo_inv), config.quality_typo)
 
-    payment = owner[np.concatenate(found_p)] if found_p else np.zeros(0, np.int64)
-    is_structured = structured[np.concatenate(found_p)] if found_p else np.zeros(0, bool)
-    invoice = np.concatenate(found_i) if found_i else np.zeros(0, np.int64)
-    quality = np.concatenate(found_q) if found_q else np.zeros(0)
-    # One row per (payment, invoice): the best quality wins, structured or not.
-    order = _pair_order(payment, invoice, quality, len(index.digits_keys), config.quality_levels)
-    payment, invoice, quality = payment[order], invoice[order], quality[order]
-    is_structured = is_structured[order]
-    first = np.ones(len(payment), bool)
-    first[1:] = (payment[1:] != payment[:-1]) | (invoice[1:] != invoice[:-1])
-    return ReferenceHits(payment[first], invoice[first], quality[first], is_structured[first])
+    candidate = np.concatenate(found_c)
+    return distinct_pairs(
+        queries.owner[candidate],
+        np.concatenate(found_i),
+        np.concatenate(found_q),
+        queries.structured[candidate],
+        len(index.digits_keys),
+        config,
+    )
