@@ -38,7 +38,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cashmatch.engine.customers import CustomerIndex, Identification, method_scores
-from cashmatch.engine.references import ReferenceHits, distinct_pairs, find_references
+from cashmatch.engine.references import (
+    FIRST_TYPO,
+    YEAR_SEQ_LOOKUP,
+    ReferenceHits,
+    distinct_pairs,
+    find_references,
+    netted_by_structured,
+    quotes_amount_paid,
+)
 
 # Per payment, who routing identified: the customer's id (null when none or
 # ambiguous) and the method's code (engine.customers.METHODS).
@@ -50,11 +58,12 @@ ROUTED_PAYERS = pa.schema(
     ]
 )
 
-# Every hit routing found, in the order found: ``line`` -1 for the payment's
-# own references (its text and its structured ones), k for its k-th remittance
-# line; ``lookup`` the position of the lookup among exact_lookups() then
-# TYPO_JOINS, ``candidate`` the candidate's position in routing's batch (only
-# its order among one payment's candidates counts).
+# Every hit routing's lookups found: ``line`` -1 for the payment's own
+# references (its text and its structured ones), k for its k-th remittance
+# line; ``lookup`` the lookup's number in the order find_references runs them
+# (exact_lookups(), TYPO_JOINS, sequence-and-year quotes), ``candidate`` the
+# candidate's position in routing's batch (only its order among one
+# payment's candidates counts).
 ROUTED_HITS = pa.schema(
     [
         pa.field("payment_id", pa.string(), nullable=False),
@@ -236,7 +245,16 @@ def facts_from_routed(
     # The order routing found them in: by lookup, then candidate (distinct_pairs
     # keeps the first of equally good hits of one pair).
     order = np.lexsort((hits["candidate"].to_numpy(), hits["lookup"].to_numpy().astype(np.int64)))
+    # What find_references does after its lookups, as it does it.
     own = order[line[order] < 0]
+    lookup = hits["lookup"].to_numpy().astype(np.int64)
+    exact = own[lookup[own] < FIRST_TYPO]
+    settled = quotes_amount_paid(
+        payment[exact], index.amount[invoice[exact]], payments["amount_minor"].to_numpy()
+    )
+    typo = (lookup[own] >= FIRST_TYPO) & (lookup[own] < YEAR_SEQ_LOOKUP)
+    own = own[~(typo & settled[payment[own]])]
+    own = own[netted_by_structured(payment[own], invoice[own], structured[own], index.amount)]
     payment_hits = distinct_pairs(
         payment[own], invoice[own], quality[own], structured[own], len(index), config
     )

@@ -366,7 +366,9 @@ def build_index(
         customer=customer,
         family=family,
         customers=customer_index,
-        references=ReferenceIndex.build(numbers, config),
+        references=ReferenceIndex.build(
+            numbers, config, pc.take(items["po_number"].combine_chunks(), take)
+        ),
         block_keys=block_keys,
         block_amounts=amount[block_order],
         block_rows=block_order,

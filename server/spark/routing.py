@@ -21,11 +21,11 @@ Three maps over payments (``mapInArrow``) and one join:
   and amount with the ledger's counts, and the few invoices of the amounts
   that at most ``amount_only_max_invoices`` invoices are open for.
 
-In process, one typo lookup is skipped for payments that already quote an
-invoice open for exactly the amount paid; here every payment's typo queries
-run and those payments' typo hits are dropped after the join (the other
-partitions' hits decide whether a payment is such a one), which finds the
-same hits.
+The hits go to the buckets as found, lookup by lookup: what the engine
+does with them after its lookups (a payment that quotes an invoice open for
+exactly the amount paid drops its typos, an advice that nets a credit note
+its structured quotes, one hit per pair) it does there
+(:func:`~cashmatch.engine.global_facts.facts_from_routed`), with the same code.
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ from cashmatch.engine.global_facts import identify_payers, remittance_lines
 from cashmatch.engine.hashing import _buffers, hash_deletions_of, typo_join_buffers
 from cashmatch.engine.index import conform
 from cashmatch.engine.references import (
+    FIRST_TYPO,
     KEY_INDEXES,
     TYPO_JOINS,
+    YEAR_SEQ_LOOKUP,
     KeyIndex,
     exact_lookups,
     index_entries,
@@ -82,23 +84,20 @@ QUERIES = pa.schema(
         pa.field("line", pa.int32(), nullable=False),
         pa.field("candidate", pa.int64(), nullable=False),
         pa.field("structured", pa.bool_(), nullable=False),
-        pa.field("paid", pa.int64(), nullable=False),
         pa.field("digits", pa.string()),
         pa.field("low", pa.int64()),
         pa.field("high", pa.int64()),
     ]
 )
 
-# A hit, as engine.global_facts.ROUTED_HITS with the invoice by ledger row,
-# and the invoice's open amount and the payment's amount (which payments quote
-# an invoice open for exactly the amount paid).
+# A hit, as engine.global_facts.ROUTED_HITS with the invoice by ledger row and
+# its open amount (grouping: may the payment apply cash to it).
 HITS = pa.schema(
     [
         pa.field("payment_id", pa.string(), nullable=False),
         pa.field("line", pa.int32(), nullable=False),
         pa.field("row", pa.int64(), nullable=False),
         pa.field("amount", pa.int64(), nullable=False),
-        pa.field("paid", pa.int64(), nullable=False),
         pa.field("quality", pa.float64(), nullable=False),
         pa.field("structured", pa.bool_(), nullable=False),
         pa.field("lookup", pa.int8(), nullable=False),
@@ -117,8 +116,6 @@ PAYERS = pa.schema(
     ]
 )
 
-N_EXACT = 4  # lookups 0-3 are exact_lookups(), 4-6 TYPO_JOINS
-
 
 def _part(hashes: np.ndarray, key_partitions: int) -> np.ndarray:
     return (hashes % np.uint64(key_partitions)).astype(np.int32)
@@ -135,15 +132,19 @@ def _key_strings(offsets: np.ndarray, data: np.ndarray, take: np.ndarray) -> pa.
 
 
 def invoice_entries(batches, config: MatchConfig, key_partitions: int):
-    """``mapInArrow`` over open items (_row, invoice_number, amount_open_minor): their entries."""
+    """``mapInArrow`` over open items (_row, invoice_number, po_number, amount_open_minor):
+    every index entry of every item."""
     for batch in batches:
         if not batch.num_rows:
             continue
-        numbers = batch.column("invoice_number")
         rows = batch.column("_row").to_numpy()
         amounts = batch.column("amount_open_minor").to_numpy()
-        entries, digits_keys = index_entries(numbers, config)
+        entries, digits_keys = index_entries(
+            batch.column("invoice_number"), config, batch.column("po_number")
+        )
         for code, name in enumerate(KEY_INDEXES):
+            if name not in entries:
+                continue
             hashes, owners = entries[name]
             owners = owners.astype(np.int64)
             digits = (
@@ -171,35 +172,34 @@ def _queries_of(
     queries,
     config: MatchConfig,
     payment_ids: pa.Array,
-    payment: np.ndarray,
-    line: np.ndarray,
-    paid: np.ndarray,
+    text_payment: np.ndarray,
+    text_line: np.ndarray,
     window: tuple[np.ndarray, np.ndarray] | None,
     key_partitions: int,
 ):
-    """The query rows of one set of candidates: every exact lookup, then every typo join.
+    """The query rows of one set of texts' candidates, lookup by lookup, in the engine's order.
 
-    ``payment``, ``line``: per candidate, the payment position and line (-1 for
-    the payment's own references); ``window``: per candidate, the invoice
+    ``text_payment``, ``text_line``: per text, the payment position and the
+    line (-1 for the payment's own text); ``window``: per text, the invoice
     amounts a typo may mean (None: any).
     """
 
     def rows(lookup: int, hashes: np.ndarray, candidate: np.ndarray, digits=None):
         n = len(candidate)
-        p = payment[candidate]
+        text = queries.text_of(candidate)
+        p = text_payment[text]
         low = high = pa.nulls(n, pa.int64())
         if window is not None and digits is not None:
-            low, high = pa.array(window[0][candidate]), pa.array(window[1][candidate])
+            low, high = pa.array(window[0][text]), pa.array(window[1][text])
         return pa.RecordBatch.from_arrays(
             [
                 pa.array(_part(hashes, key_partitions)),
                 pa.array(np.full(n, lookup, np.int8)),
                 pa.array(hashes.view(np.int64)),
                 payment_ids.take(pa.array(p, pa.int64())),
-                pa.array(line[candidate].astype(np.int32)),
+                pa.array(text_line[text].astype(np.int32)),
                 pa.array(candidate.astype(np.int64)),
-                pa.array(queries.structured[candidate]),
-                pa.array(paid[p]),
+                pa.array(queries.structured_of(candidate)),
                 digits if digits is not None else pa.nulls(n, pa.string()),
                 low,
                 high,
@@ -218,7 +218,11 @@ def _queries_of(
         else:
             hashes, token_of = queries.hashes[2][ok], ok
         digits = _key_strings(*queries.digits, token_of)
-        yield rows(N_EXACT + j, hashes, token_of, digits)
+        yield rows(FIRST_TYPO + j, hashes, token_of, digits)
+    if queries.year_quotes:
+        first = len(queries.owner)
+        candidate = np.arange(first, first + len(queries.year_quotes))
+        yield rows(YEAR_SEQ_LOOKUP, queries.year_hashes, candidate)
 
 
 def payment_queries(batches, config: MatchConfig, key_partitions: int):
@@ -237,23 +241,19 @@ def payment_queries(batches, config: MatchConfig, key_partitions: int):
             own,
             config,
             payment_ids,
-            own.owner,
-            np.full(len(own.owner), -1),
-            amount,
-            (amount[own.owner], amount[own.owner] + slack[own.owner]),
+            np.arange(len(amount)),
+            np.full(len(amount), -1),
+            (amount, amount + slack),
             key_partitions,
         )
         if len(lines.refs):
-            of_lines = reference_queries(lines.refs)
             line_start = np.searchsorted(lines.owner, np.arange(len(amount)), "left")
-            payment = lines.owner[of_lines.owner]
             yield from _queries_of(
-                of_lines,
+                reference_queries(lines.refs),
                 config,
                 payment_ids,
-                payment,
-                of_lines.owner - line_start[payment],
-                amount,
+                lines.owner,
+                np.arange(len(lines.owner)) - line_start[lines.owner],
                 None,
                 key_partitions,
             )
@@ -274,6 +274,7 @@ def lookup_partition(entries: pa.Table, queries: pa.Table, config: MatchConfig) 
     """
     if not queries.num_rows or not entries.num_rows:
         return HITS.empty_table()
+    digits_q = config.quality_digits
     rows = _column(entries, "row")
     items, local = np.unique(rows, return_inverse=True)
     first = np.full(len(items), -1, np.int64)
@@ -293,7 +294,8 @@ def lookup_partition(entries: pa.Table, queries: pa.Table, config: MatchConfig) 
     lookup = _column(queries, "lookup")
     q_hash = _column(queries, "hash").view(np.uint64)
     found_query, found_row, found_quality = [], [], []
-    for k, (_, name, quality, _) in enumerate(exact_lookups(config)):
+    exact = [(name, quality) for _, name, quality, _ in exact_lookups(config)]
+    for k, (name, quality) in [*enumerate(exact), (YEAR_SEQ_LOOKUP, ("year_seq", digits_q))]:
         selected = np.flatnonzero(lookup == k)
         query, row = key_index[name].lookup(
             q_hash, config.max_ref_hits_per_key, selected, config.ordered_min_queries
@@ -308,7 +310,7 @@ def lookup_partition(entries: pa.Table, queries: pa.Table, config: MatchConfig) 
     for j, (_, name) in enumerate(TYPO_JOINS):
         index = key_index[name]
         for with_window in (True, False):
-            selected = np.flatnonzero((lookup == N_EXACT + j) & (windowed == with_window))
+            selected = np.flatnonzero((lookup == FIRST_TYPO + j) & (windowed == with_window))
             if not len(selected):
                 continue
             tokens = _buffers(queries["digits"].combine_chunks().take(pa.array(selected)))
@@ -341,7 +343,6 @@ def lookup_partition(entries: pa.Table, queries: pa.Table, config: MatchConfig) 
             "line": taken["line"],
             "row": pa.array(items[row]),
             "amount": pa.array(item_amount[row]),
-            "paid": taken["paid"],
             "quality": pa.array(np.concatenate(found_quality)),
             "structured": taken["structured"],
             "lookup": taken["lookup"],
@@ -452,7 +453,7 @@ def route(
     from pyspark.sql.pandas.types import from_arrow_schema
 
     keep = StorageLevel.MEMORY_AND_DISK
-    entries = items.select("_row", "invoice_number", "amount_open_minor").mapInArrow(
+    entries = items.select("_row", "invoice_number", "po_number", "amount_open_minor").mapInArrow(
         functools.partial(invoice_entries, config=config, key_partitions=key_partitions),
         from_arrow_schema(ENTRIES),
     )
@@ -466,14 +467,7 @@ def route(
         .applyInArrow(functools.partial(lookup_partition, config=config), from_arrow_schema(HITS))
         .persist(keep)
     )
-    # In process, a payment that quotes an invoice open for exactly the amount
-    # paid looks for no typos: its typo hits go.
-    own = F.col("line") == -1
-    exact = F.col("lookup") < N_EXACT
-    settled = raw.filter(own & exact & (F.col("amount") == F.col("paid"))).select("payment_id")
-    hits = raw.filter(~own | exact).unionByName(
-        raw.filter(own & ~exact).join(settled.distinct(), "payment_id", "left_anti")
-    )
+    hits = raw
     broadcast = spark.sparkContext.broadcast((table_bytes(master), table_bytes(names)))
     payers_df = pays.mapInArrow(
         functools.partial(payers, broadcast=broadcast, config=config), from_arrow_schema(PAYERS)

@@ -181,18 +181,20 @@ def test_amount_counts_are_the_index_own_without_a_ledger():
 
 def test_an_index_from_entries_split_by_hash_finds_what_the_whole_finds():
     # Each hash's entries, all in one part: the limits per key count the whole ledger.
-    data = generate(seed=13, n_invoices=2000, n_payments=300)
+    data = generate(seed=13, n_invoices=2000, n_payments=300, profile="realistic")
     numbers = data.open_items["invoice_number"].combine_chunks()
+    po_numbers = data.open_items["po_number"].combine_chunks()
     config = build_index(data.open_items).config
-    whole = ReferenceIndex.build(numbers, config)
-    entries, digits = index_entries(numbers, config)
+    whole = ReferenceIndex.build(numbers, config, po_numbers)
+    entries, digits = index_entries(numbers, config, po_numbers)
+    assert {"po", "year_seq"} <= set(entries)
     texts = data.payments["reference_text"].combine_chunks()
     want = find_references(whole, texts, config)
     found = []
     for part in range(3):
         kept = {}
-        for name in KEY_INDEXES:
-            hashes, owners = entries[name]
+        for name, (hashes, owners) in entries.items():
+            assert name in KEY_INDEXES
             keep = hashes % np.uint64(3) == part
             kept[name] = (hashes[keep], owners[keep])
         hits = find_references(ReferenceIndex.from_entries(kept, digits), texts, config)
