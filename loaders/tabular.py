@@ -141,8 +141,14 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
         LoadError: a missing column, an empty required value, an unparsable amount
             or date, an unknown currency or a duplicate ``invoice_id``.
     """
-    path = str(path)
-    table = read_text_table(path)
+    return open_items_from_text(read_text_table(path), str(path))
+
+
+def open_items_from_text(table: pa.Table, path: str) -> pa.Table:
+    """Open items of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, OPEN_ITEM_COLUMNS, path)
     invoice_id = _text(table, "invoice_id", path, required=True)
     _unique(invoice_id, path, "invoice_id")
@@ -173,8 +179,14 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
 
 def read_customers(path: str | os.PathLike) -> pa.Table:
     """Read the customer master into :data:`~cashmatch.engine.schemas.CUSTOMERS`."""
-    path = str(path)
-    table = read_text_table(path)
+    return customers_from_text(read_text_table(path), str(path))
+
+
+def customers_from_text(table: pa.Table, path: str) -> pa.Table:
+    """The customer master of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, CUSTOMER_COLUMNS, path)
     customer_id = _text(table, "customer_id", path, required=True)
     _unique(customer_id, path, "customer_id")
@@ -194,8 +206,14 @@ def read_customers(path: str | os.PathLike) -> pa.Table:
 
 def read_payments(path: str | os.PathLike) -> pa.Table:
     """Read payments in the file contract's CSV/Parquet layout into PAYMENTS."""
-    path = str(path)
-    table = read_text_table(path)
+    return payments_from_text(read_text_table(path), str(path))
+
+
+def payments_from_text(table: pa.Table, path: str) -> pa.Table:
+    """Payments of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, PAYMENT_COLUMNS, path)
     payment_id = _text(table, "payment_id", path, required=True)
     _unique(payment_id, path, "payment_id")
