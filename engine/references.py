@@ -113,15 +113,21 @@ def _valid(keys: pa.Array, min_len: int) -> np.ndarray:
 KEY_INDEXES = ("alnum", "folded", "digits", "typo", "po", "year_seq")
 
 
-def _po_entries(po_numbers: pa.Array, config: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+def _po_entries(
+    po_numbers: pa.Array, config: MatchConfig
+) -> tuple[np.ndarray, np.ndarray] | None:
     """The PO numbers by their letters and digits ("PO-7700441" as "PO7700441"), and by the
-    digits when letters come first ("7700441": payers drop "PO-" as they drop "INV-")."""
-    keys = reference_keys(po_numbers)
-    rows = np.arange(len(po_numbers), dtype=np.int32)
-    valid = pc.is_valid(po_numbers).to_numpy(zero_copy_only=False)
+    digits when letters come first ("7700441": payers drop "PO-" as they drop "INV-").
+    None when no item has one."""
+    # Most items carry no PO: only those that do are read.
+    rows = np.flatnonzero(pc.is_valid(po_numbers).to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return None
+    keys = reference_keys(po_numbers.take(pa.array(rows)))
+    rows = rows.astype(np.int32)
     hashes, owners = [], []
-    for name, min_len in (("alnum", config.min_digits_key), ("digits", config.min_digits_key)):
-        ok = valid & _valid(keys[name], min_len)
+    for name in ("alnum", "digits"):
+        ok = _valid(keys[name], config.min_digits_key)
         hashes.append(hash_strings(keys[name])[ok])
         owners.append(rows[ok])
     return np.concatenate(hashes), np.concatenate(owners)
@@ -167,8 +173,9 @@ def index_entries(
         "digits": entries(("digits", "groups"), config.min_digits_key),
         "typo": hash_deletions(keys["digits"], config.min_typo_key),
     }
-    if po_numbers is not None and pc.any(pc.is_valid(po_numbers)).as_py():
-        found["po"] = _po_entries(po_numbers, config)
+    po = _po_entries(po_numbers, config) if po_numbers is not None else None
+    if po is not None:
+        found["po"] = po
     if year_sequences:
         found["year_seq"] = _year_seq_entries(invoice_numbers)
     return found, keys["digits"].fill_null("").cast(pa.large_string())

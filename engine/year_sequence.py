@@ -7,9 +7,8 @@ them as "117/2025", "117/25", "25-117", "2025/117", "N° 117 du 03/01/2025",
 invoice number's keys meet. Both sides are reduced to one key, ``"2025#117"``:
 
 - :func:`invoice_keys` reads the year and sequence of invoice numbers that
-  have them (a separated four-digit year 2000-2039, a letter prefix with a
-  separated two-digit year, or letters glued to two year digits and five of
-  sequence), vectorised with Arrow;
+  have them (a separated year 2000-2039, in four digits or two, or letters
+  glued to two year digits and five of sequence), vectorised with Arrow;
 - :func:`text_keys` reads the first sequence-and-year quote of each payment
   text, with one RE2 pattern for a whole batch.
 
@@ -39,8 +38,9 @@ _Y2 = r"[0-3][0-9]"
 _SEQ = r"[0-9]{3,7}"
 # Invoice numbers, upper case: (year, sequence) in three shapes.
 _INVOICE_SHAPES = (
-    rf"^(?:[A-Z]{{1,5}}[-/ .]?)?(?P<year>{_Y4})[-/ .](?P<seq>{_SEQ})$",
-    rf"^[A-Z]{{1,5}}[-/ .](?P<year>{_Y2})[-/ .](?P<seq>{_SEQ})$",
+    # INV-2024-000117, 2024-00117, A-24-00117
+    rf"^(?:[A-Z]{{1,5}}[-/ .]?)?(?P<year>{_Y4}|{_Y2})[-/ .](?P<seq>{_SEQ})$",
+    # FA2400117
     rf"^[A-Z]{{1,5}}(?P<year>{_Y2})(?P<seq>[0-9]{{5}})$",
 )
 # Quotes in payment texts, upper case, one RE2 pattern for all three shapes

@@ -550,6 +550,7 @@ class Store:
                 "issue_date": pa.array(columns[6], pa.int32()).cast(pa.date32()),
                 "due_date": pa.array(columns[7], pa.int32()).cast(pa.date32()),
                 "po_number": pa.array(columns[8], pa.string()),
+                "amount_original_minor": pa.nulls(len(columns[0]), pa.int64()),
             },
             schema=OPEN_ITEMS,
         )
