@@ -113,9 +113,7 @@ def _valid(keys: pa.Array, min_len: int) -> np.ndarray:
 KEY_INDEXES = ("alnum", "folded", "digits", "typo", "po", "year_seq")
 
 
-def _po_entries(
-    po_numbers: pa.Array, config: MatchConfig
-) -> tuple[np.ndarray, np.ndarray] | None:
+def _po_entries(po_numbers: pa.Array, config: MatchConfig) -> tuple[np.ndarray, np.ndarray] | None:
     """The PO numbers by their letters and digits ("PO-7700441" as "PO7700441"), and by the
     digits when letters come first ("7700441": payers drop "PO-" as they drop "INV-").
     None when no item has one."""
