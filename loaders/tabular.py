@@ -183,7 +183,14 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
     from cashmatch.loaders.paid import refuse_float_columns
 
     refuse_float_columns(path, ("amount_open", "amount_original"))
-    table = read_text_table(path)
+    return open_items_from_text(read_text_table(path), path)
+
+
+def open_items_from_text(table: pa.Table, path: str) -> pa.Table:
+    """Open items of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, OPEN_ITEM_COLUMNS, path)
     invoice_id = _text(table, "invoice_id", path, required=True)
     currency = pc.utf8_upper(_text(table, "currency", path))
@@ -216,8 +223,14 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
 
 def read_customers(path: str | os.PathLike) -> pa.Table:
     """Read the customer master into :data:`~cashmatch.engine.schemas.CUSTOMERS`."""
-    path = str(path)
-    table = read_text_table(path)
+    return customers_from_text(read_text_table(path), str(path))
+
+
+def customers_from_text(table: pa.Table, path: str) -> pa.Table:
+    """The customer master of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, CUSTOMER_COLUMNS, path)
     customer_id = _text(table, "customer_id", path, required=True)
     parent = _text(table, "parent_customer_id", path)
@@ -237,8 +250,14 @@ def read_customers(path: str | os.PathLike) -> pa.Table:
 
 def read_payments(path: str | os.PathLike) -> pa.Table:
     """Read payments in the file contract's CSV/Parquet layout into PAYMENTS."""
-    path = str(path)
-    table = read_text_table(path)
+    return payments_from_text(read_text_table(path), str(path))
+
+
+def payments_from_text(table: pa.Table, path: str) -> pa.Table:
+    """Payments of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, PAYMENT_COLUMNS, path)
     payment_id = _text(table, "payment_id", path, required=True)
     currency = pc.utf8_upper(_text(table, "currency", path))
