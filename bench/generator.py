@@ -684,6 +684,7 @@ class _Gen:
                 "issue_date": [epoch + dt.timedelta(days=int(d)) for d in self.inv_issue],
                 "due_date": [epoch + dt.timedelta(days=int(d)) for d in self.inv_due],
                 "po_number": self.inv_po,
+                "amount_original_minor": pa.nulls(n, pa.int64()),
             },
             schema=OPEN_ITEMS,
         )

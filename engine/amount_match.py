@@ -78,6 +78,7 @@ def _decide_one(
     max_coincidence,
     grace_days,
     amount_only_max,
+    ledger_count,
 ):
     pay, cur, vd = amount[p], currency[p], value_date[p]
     if cur < 0 or pay <= 0:
@@ -121,7 +122,8 @@ def _decide_one(
     amounts = global_amounts[lo:hi]
     a = lo + np.searchsorted(amounts, pay, "left")
     b = lo + np.searchsorted(amounts, pay, "right")
-    if b - a > amount_only_max:
+    # The ledger's count: an index of part of the ledger holds only some of them.
+    if ledger_count > amount_only_max:
         return NOTHING, -1
     found, oldest, _ = _oldest(global_rows, a, b, inv_issue, inv_due, vd + grace_days)
     return (AMOUNT_ONLY, oldest) if found else (NOTHING, -1)
@@ -152,6 +154,7 @@ def _decide_all(
     max_coincidence,
     grace_days,
     amount_only_max,
+    ledger_count,
 ):
     kind = np.zeros(len(payments), np.int64)
     row = np.full(len(payments), -1, np.int64)
@@ -181,6 +184,7 @@ def _decide_all(
             max_coincidence,
             grace_days,
             amount_only_max,
+            ledger_count[k],
         )
     return kind, row
 
@@ -217,8 +221,9 @@ def amount_matches(
     """
     config = index.config
     kernel = _decide_parallel if len(payments) >= config.parallel_min_payments else _decide_serial
+    payments = np.asarray(payments, np.int64)
     return kernel(
-        np.asarray(payments, np.int64),
+        payments,
         amount,
         currency,
         value_date,
@@ -242,4 +247,5 @@ def amount_matches(
         float(config.subset_max_coincidence),
         config.issue_grace_days,
         config.amount_only_max_invoices,
+        index.amount_counts(currency[payments], amount[payments]),
     )

@@ -17,9 +17,16 @@ from cashmatch.engine.assignment import resolve_contests
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import METHODS
 from cashmatch.engine.decide import Decider, Hypothesis, PaymentFacts
+from cashmatch.engine.global_facts import (
+    GlobalFacts,
+    RemittanceLines,
+    identify_payers,
+    quotes_of_index,
+    remittance_lines,
+)
 from cashmatch.engine.index import OpenItemIndex, build_index
 from cashmatch.engine.money import currency_exponent, major_to_minor
-from cashmatch.engine.references import find_references
+from cashmatch.engine.references import ReferenceHits
 from cashmatch.engine.rules import shortfall_slack
 from cashmatch.engine.schemas import (
     ALTERNATIVES,
@@ -78,32 +85,44 @@ def _csr(owner: np.ndarray, n: int) -> np.ndarray:
     return np.searchsorted(owner, np.arange(n + 1), "left")
 
 
-def _remittance_lines(index: OpenItemIndex, payments: pa.Table, config: MatchConfig):
-    """Resolve structured remittance lines to invoice rows (-1 when not found or ambiguous)."""
-    lists = payments["remittance"].combine_chunks()
-    lines = pc.list_flatten(lists)
-    if len(lines) == 0:
-        return {}, pa.array([], pa.string()), np.zeros(0, np.int64)
-    owner = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
-    refs = pc.fill_null(pc.struct_field(lines, "invoice_ref"), "")
-    hits = find_references(index.references, refs, config)
+def payment_bounds(
+    amount: np.ndarray, currency_names: list[str], config: MatchConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per payment: the bank-fee bound, and how far above the amount an invoice may be
+    and still be paid in full by it (a bank fee, an early-payment discount).
+
+    Example:
+        >>> fee, slack = payment_bounds(np.array([100_000]), ["EUR"], MatchConfig())
+        >>> int(fee[0]), int(slack[0])
+        (5000, 5555)
+    """
+    fee_by_currency = _fee_max(sorted(set(currency_names)), config.fee_max_major)
+    fee_max = np.array([fee_by_currency[c] for c in currency_names], np.int64)
+    return fee_max, shortfall_slack(amount, fee_max, config)
+
+
+def _resolve_remittance(
+    lines: RemittanceLines, line_hits: ReferenceHits, config: MatchConfig
+) -> dict[int, list[tuple[int, int, int]]]:
+    """Each payment's remittance lines as (invoice row, paid, discount); row -1 when the
+    line's reference names no invoice, or not one alone across the ledger."""
+    if not len(lines.refs):
+        return {}
+    hits = line_hits
     strong = hits.quality >= config.strong_reference_quality
-    resolved = np.full(len(lines), -1, np.int64)
-    counts = np.bincount(hits.payment[strong], minlength=len(lines))
+    resolved = np.full(len(lines.refs), -1, np.int64)
+    counts = np.bincount(hits.payment[strong], minlength=len(lines.refs))
     exact = hits.quality >= config.quality_exact
-    exact_counts = np.bincount(hits.payment[exact], minlength=len(lines))
+    exact_counts = np.bincount(hits.payment[exact], minlength=len(lines.refs))
     for line, row, q in zip(hits.payment[strong], hits.invoice[strong], hits.quality[strong]):
         if counts[line] == 1 or (q >= config.quality_exact and exact_counts[line] == 1):
             resolved[line] = row
-    # Python ints, not numpy: a column with nulls would come out as floats.
-    paid = pc.struct_field(lines, "amount_paid_minor").to_pylist()
-    discount = pc.fill_null(pc.struct_field(lines, "discount_minor"), 0).to_pylist()
     per_payment: dict[int, list[tuple[int, int, int]]] = {}
-    for k, (amount, taken) in enumerate(zip(paid, discount)):
+    for k, (amount, taken) in enumerate(zip(lines.paid, lines.discount)):
         # A line without an amount paid cannot say how the payment splits.
         line = (-1, 0, 0) if amount is None else (int(resolved[k]), amount, taken)
-        per_payment.setdefault(int(owner[k]), []).append(line)
-    return per_payment, refs, owner
+        per_payment.setdefault(int(lines.owner[k]), []).append(line)
+    return per_payment
 
 
 def match_payments(
@@ -112,6 +131,7 @@ def match_payments(
     progress: ProgressCallback | None = None,
     *,
     alternatives: bool = False,
+    global_facts: GlobalFacts | None = None,
 ) -> MatchResult:
     """Match a batch of payments against indexed open items.
 
@@ -123,6 +143,10 @@ def match_payments(
             or unmatched payment into ``MatchResult.alternatives``, for a
             person to review (:mod:`~cashmatch.engine.alternatives`; about
             40 us per such payment).
+        global_facts: what the decisions read of the whole ledger (who paid,
+            what the texts and remittance lines quote), when ``index`` holds
+            only a part of it (:mod:`~cashmatch.engine.global_facts`); by
+            default they are found in ``index``.
 
     In batches of ``config.array_decisions_min_payments`` or more, the
     payments that need no search are decided with array operations
@@ -153,29 +177,18 @@ def match_payments(
     currency_names = payments["currency"].to_pylist()
     currency = np.array([index.currency_code(c) for c in currency_names], np.int64)
     value_date = payments["value_date"].cast(pa.int32()).to_numpy().astype(np.int64)
-    fee_by_currency = _fee_max(sorted(set(currency_names)), config.fee_max_major)
-    fee_max = np.array([fee_by_currency[c] for c in currency_names], np.int64)
+    fee_max, slack = payment_bounds(amount, currency_names, config)
+    lines = remittance_lines(payments)
     lap("prepare")
 
-    ident = index.customers.identify(
-        payments["payer_name"].combine_chunks(), payments["payer_account"].combine_chunks()
-    )
-    lap("identify_customers")
-
-    # How far short of an invoice a payment may fall and still pay it in full
-    # (a bank fee, an early-payment discount).
-    slack = shortfall_slack(amount, fee_max, config)
-    remittance, structured_refs, structured_owner = _remittance_lines(index, payments, config)
-    hits = find_references(
-        index.references,
-        payments["reference_text"].combine_chunks(),
-        config,
-        structured_refs,
-        structured_owner,
-        payment_amount=amount,
-        invoice_amount=index.amount,
-        payment_slack=slack,
-    )
+    if global_facts is None:
+        ident = identify_payers(index.customers, payments)
+        lap("identify_customers")
+        hits, line_hits = quotes_of_index(index, payments, lines, amount, slack)
+    else:
+        ident, hits, line_hits = global_facts.ident, global_facts.hits, global_facts.line_hits
+        lap("identify_customers")
+    remittance = _resolve_remittance(lines, line_hits, config)
     lap("extract_references")
 
     # Score every quoted pair; the scores rank a payment's references so that a
@@ -558,4 +571,4 @@ def match(
     return match_payments(build_index(open_items, customers, config), payments)
 
 
-__all__ = ["MatchResult", "build_index", "match", "match_payments"]
+__all__ = ["MatchResult", "build_index", "match", "match_payments", "payment_bounds"]

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import CustomerIndex
+from cashmatch.engine.global_facts import LedgerCounts
 from cashmatch.engine.hashing import StringLookup
 from cashmatch.engine.moved_rows import move_rows
 from cashmatch.engine.references import ReferenceIndex
@@ -66,6 +67,9 @@ class OpenItemIndex:
     pool_rows: np.ndarray
     # Invoice id lookup, built on first use.
     _ids: StringLookup | None = field(default=None, repr=False)
+    # When the index holds a part of a ledger (a Spark bucket): the ledger's
+    # counts (engine/global_facts.py). None: the index is the whole ledger.
+    ledger: LedgerCounts | None = None
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -209,16 +213,44 @@ class OpenItemIndex:
         return self.block_rows[lo + a : lo + b]
 
     def global_amount_rows(self, currency: int, amount: int, limit: int) -> np.ndarray:
-        """Invoices in ``currency`` open for exactly ``amount``; none if more than ``limit``."""
+        """Invoices in ``currency`` open for exactly ``amount``; none if the ledger has
+        more than ``limit`` (see :meth:`amount_counts`)."""
         lo, hi = self.global_start[currency], self.global_start[currency + 1]
         amounts = self.global_amounts[lo:hi]
         a = np.searchsorted(amounts, amount, "left")
         b = np.searchsorted(amounts, amount, "right")
-        return self.global_rows[lo + a : lo + b] if b - a <= limit else self.global_rows[:0]
+        count = b - a
+        if self.ledger is not None:
+            count = self.ledger.count(self.currencies[currency], amount)
+        return self.global_rows[lo + a : lo + b] if count <= limit else self.global_rows[:0]
+
+    def amount_counts(self, currency: np.ndarray, amount: np.ndarray) -> np.ndarray:
+        """How many open items of the ledger in ``currency`` are open for exactly ``amount``.
+
+        The index's own when it is the whole ledger; else the ledger's
+        (``ledger``). Per element; a currency code of -1 counts 0.
+        """
+        currency = np.asarray(currency, np.int64)
+        amount = np.asarray(amount, np.int64)
+        counts = np.zeros(len(amount), np.int64)
+        for code in np.unique(currency[currency >= 0]).tolist():
+            at = np.flatnonzero(currency == code)
+            if self.ledger is not None:
+                name = self.currencies[code]
+                counts[at] = [self.ledger.count(name, a) for a in amount[at].tolist()]
+                continue
+            amounts = self.global_amounts[self.global_start[code] : self.global_start[code + 1]]
+            counts[at] = np.searchsorted(amounts, amount[at], "right") - np.searchsorted(
+                amounts, amount[at], "left"
+            )
+        return counts
 
 
 def build_index(
-    open_items: pa.Table, customers: pa.Table | None = None, config: MatchConfig | None = None
+    open_items: pa.Table,
+    customers: pa.Table | None = None,
+    config: MatchConfig | None = None,
+    ledger: LedgerCounts | None = None,
 ) -> OpenItemIndex:
     """Index open items (and the optional customer master) for matching.
 
@@ -227,6 +259,10 @@ def build_index(
         customers: a table of :data:`~cashmatch.engine.schemas.CUSTOMERS`, or None
             (customers are then known by the names on their invoices only).
         config: tunables; defaults favour precision.
+        ledger: when ``open_items`` are a part of a ledger (whole customer
+            families, with their master rows), the ledger's counts, which the
+            index then answers (:mod:`~cashmatch.engine.global_facts`): it
+            knows every currency of the ledger.
 
     Raises:
         InputError: a missing column, a duplicate invoice_id, an unknown currency.
@@ -248,7 +284,8 @@ def build_index(
     items = items.filter(pc.not_equal(items["amount_open_minor"], 0))
     customer_index = CustomerIndex(customers, items, config)
     customer = customer_index.codes(items["customer_id"])
-    currencies = sorted(set(items["currency"].to_pylist()))
+    currencies = set(items["currency"].to_pylist())
+    currencies = sorted(currencies | set(ledger.currencies) if ledger else currencies)
     currency = np.searchsorted(
         np.array(currencies, dtype=str), np.asarray(items["currency"].to_pylist(), dtype=str)
     )
@@ -280,7 +317,9 @@ def build_index(
         customer=customer,
         family=family,
         customers=customer_index,
-        references=ReferenceIndex.build(numbers, config),
+        references=ReferenceIndex.build(
+            numbers, config, pc.take(items["po_number"].combine_chunks(), take)
+        ),
         block_keys=block_keys,
         block_amounts=amount[block_order],
         block_rows=block_order,
@@ -290,4 +329,5 @@ def build_index(
         block_start=np.searchsorted(block_keys, np.arange(n_blocks + 1)),
         global_start=np.searchsorted(currency[global_order], np.arange(len(currencies) + 1)),
         pool_rows=pool_order,
+        ledger=ledger,
     )

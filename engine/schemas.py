@@ -20,6 +20,26 @@ OPEN_ITEMS = pa.schema(
         pa.field("issue_date", pa.date32(), nullable=False),
         pa.field("due_date", pa.date32(), nullable=False),
         pa.field("po_number", pa.string()),
+        # The invoice's amount at issue; empty means amount_open (nothing paid yet).
+        # Read by AR analytics (sales, collection effectiveness), not by matching.
+        pa.field("amount_original_minor", pa.int64()),
+    ]
+)
+
+# A history of paid invoices (PAID.csv): what AR analytics learn payment
+# behaviour from. ``amount_minor`` is the invoice's amount; ``paid_date`` the
+# day it was paid in full.
+PAID_INVOICES = pa.schema(
+    [
+        pa.field("invoice_id", pa.string(), nullable=False),
+        pa.field("invoice_number", pa.string()),
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("customer_name", pa.string()),
+        pa.field("currency", pa.string(), nullable=False),
+        pa.field("amount_minor", pa.int64(), nullable=False),
+        pa.field("issue_date", pa.date32(), nullable=False),
+        pa.field("due_date", pa.date32(), nullable=False),
+        pa.field("paid_date", pa.date32(), nullable=False),
     ]
 )
 
@@ -187,6 +207,7 @@ CONTESTS = pa.schema(
 # Money columns and the field names files use for them.
 MONEY_COLUMNS = {
     "amount_open_minor": "amount_open",
+    "amount_original_minor": "amount_original",
     "amount_minor": "amount",
     "amount_applied_minor": "amount_applied",
     "invoice_residual_minor": "invoice_residual",

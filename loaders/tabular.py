@@ -144,6 +144,34 @@ def _split_list(values: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(kept[offsets], pa.int32()), pc.filter(flat, keep))
 
 
+def _amount_original(
+    table: pa.Table, amount_open: np.ndarray, exponents: np.ndarray, path: str
+) -> np.ndarray:
+    """The optional ``amount_original`` column: empty means ``amount_open`` (nothing paid).
+
+    An open amount larger than the original, or of the other sign, is an error:
+    the invoice cannot owe more than it was issued for.
+    """
+    if "amount_original" not in table.column_names:
+        return amount_open
+    values = pc.utf8_trim_whitespace(table["amount_original"].combine_chunks().cast(pa.string()))
+    empty = pc.fill_null(pc.equal(values, ""), True)
+    parsed = parse_amount_column(
+        pc.if_else(empty, "0", values), exponents, path=path, field="amount_original"
+    )
+    original = np.where(empty.to_numpy(zero_copy_only=False), amount_open, parsed)
+    bad = (np.abs(amount_open) > np.abs(original)) | (np.sign(amount_open) * np.sign(original) < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise LoadError(
+            path,
+            "amount_open is larger than amount_original or of the other sign",
+            row=row + 1,
+            field="amount_original",
+        )
+    return original
+
+
 def read_open_items(path: str | os.PathLike) -> pa.Table:
     """Read open items into :data:`~cashmatch.engine.schemas.OPEN_ITEMS`.
 
@@ -152,7 +180,17 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
             or date, an unknown currency or a duplicate ``invoice_id``.
     """
     path = str(path)
-    table = read_text_table(path)
+    from cashmatch.loaders.paid import refuse_float_columns
+
+    refuse_float_columns(path, ("amount_open", "amount_original"))
+    return open_items_from_text(read_text_table(path), path)
+
+
+def open_items_from_text(table: pa.Table, path: str) -> pa.Table:
+    """Open items of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, OPEN_ITEM_COLUMNS, path)
     invoice_id = _text(table, "invoice_id", path, required=True)
     currency = pc.utf8_upper(_text(table, "currency", path))
@@ -160,6 +198,7 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
     amount = parse_amount_column(
         table["amount_open"].combine_chunks(), exponents, path=path, field="amount_open"
     )
+    original = _amount_original(table, amount, exponents, path)
     items = pa.table(
         {
             "invoice_id": invoice_id,
@@ -175,6 +214,7 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
                 table["due_date"].combine_chunks(), path=path, field="due_date"
             ),
             "po_number": _text(table, "po_number", path),
+            "amount_original_minor": pa.array(original, pa.int64()),
         },
         schema=OPEN_ITEMS,
     )
@@ -183,8 +223,14 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
 
 def read_customers(path: str | os.PathLike) -> pa.Table:
     """Read the customer master into :data:`~cashmatch.engine.schemas.CUSTOMERS`."""
-    path = str(path)
-    table = read_text_table(path)
+    return customers_from_text(read_text_table(path), str(path))
+
+
+def customers_from_text(table: pa.Table, path: str) -> pa.Table:
+    """The customer master of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, CUSTOMER_COLUMNS, path)
     customer_id = _text(table, "customer_id", path, required=True)
     parent = _text(table, "parent_customer_id", path)
@@ -204,8 +250,14 @@ def read_customers(path: str | os.PathLike) -> pa.Table:
 
 def read_payments(path: str | os.PathLike) -> pa.Table:
     """Read payments in the file contract's CSV/Parquet layout into PAYMENTS."""
-    path = str(path)
-    table = read_text_table(path)
+    return payments_from_text(read_text_table(path), str(path))
+
+
+def payments_from_text(table: pa.Table, path: str) -> pa.Table:
+    """Payments of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, PAYMENT_COLUMNS, path)
     payment_id = _text(table, "payment_id", path, required=True)
     currency = pc.utf8_upper(_text(table, "currency", path))
@@ -252,7 +304,13 @@ def to_file_columns(table: pa.Table) -> pa.Table:
     for name in table.column_names:
         column = table[name].combine_chunks()
         if name in MONEY_COLUMNS:
-            column = format_amount_column(column.to_numpy(), table["currency"].combine_chunks())
+            formatted = format_amount_column(
+                pc.fill_null(column, 0).to_numpy(), table["currency"].combine_chunks()
+            )
+            # An empty optional amount (amount_original) stays empty, not "0".
+            column = (
+                pc.if_else(pc.is_valid(column), formatted, None) if column.null_count else formatted
+            )
             name = MONEY_COLUMNS[name]
         columns.append(column)
         names.append(name)

@@ -20,7 +20,7 @@ from cashmatch.engine.review import review_alternatives, review_matches
 from cashmatch.loaders import LoadError, read_customers, read_open_items
 from cashmatch.loaders.sources import read_payment_files
 from cashmatch.loaders.tabular import to_file_columns, write_table_atomically
-from cashmatch.server import cli_service
+from cashmatch.server import cli_ar, cli_service
 from cashmatch.server.report import RunInfo, compute_figures, render_report, summary_lines
 from cashmatch.server.report.html import write_text_atomically
 
@@ -213,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(run=cmd_inspect)
 
     cli_service.register(commands)
+    cli_ar.register(commands)
     return parser
 
 

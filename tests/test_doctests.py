@@ -25,6 +25,8 @@ MODULES = [
     "tests.naive",
     "bench.quality",
     "bench.realistic_payers",
+    "cashmatch.engine.shorthand",
+    "cashmatch.engine.year_sequence",
     "bench.realistic_ledger",
     "bench.realistic_names",
 ]

@@ -215,6 +215,7 @@ def load_open_items(db: sqlite3.Connection, ledger_pk: int, include_closed: bool
                     "issue_date": pa.array(columns[6], pa.int32()).cast(pa.date32()),
                     "due_date": pa.array(columns[7], pa.int32()).cast(pa.date32()),
                     "po_number": pa.array(columns[8], pa.string()),
+                    "amount_original_minor": pa.nulls(len(columns[0]), pa.int64()),
                 },
                 schema=OPEN_ITEMS,
             )

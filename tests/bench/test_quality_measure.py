@@ -34,6 +34,7 @@ def _dataset() -> Dataset:
             "issue_date": [DAY] * len(items),
             "due_date": [DAY] * len(items),
             "po_number": [None] * len(items),
+            "amount_original_minor": pa.nulls(len(items), pa.int64()),
         },
         schema=OPEN_ITEMS,
     )
