@@ -123,7 +123,7 @@ def read_ipc(data: bytes | pa.Buffer, name: str, limits: Limits) -> pa.Table:
         reader = pa.ipc.open_stream(pa.BufferReader(data))
         _check_names(reader.schema)
         batches = list(reader)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as error:
+    except (pa.ArrowException, OSError) as error:  # ArrowKeyError too: a dictionary never sent
         raise _unreadable(name, error) from None
     except UnicodeDecodeError:
         raise _unreadable(name, "a column name is not UTF-8") from None

@@ -115,7 +115,7 @@ def declared_sizes(data: bytes | pa.Buffer) -> DeclaredSizes:
             if message.type not in ("record batch", "dictionary"):
                 continue
             _add(sizes, message)
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError, struct.error) as error:
+    except (pa.ArrowException, OSError, struct.error) as error:
         raise MalformedStream(str(error).splitlines()[0] if str(error) else "unreadable") from None
     return sizes
 

@@ -51,13 +51,13 @@ def upsert_open_items(db: sqlite3.Connection, ledger_pk: int, items: pa.Table) -
     db.executemany(
         "INSERT INTO open_items (ledger_pk, invoice_id, invoice_number, customer_id,"
         " customer_name, currency, erp_open_minor, open_minor, issue_date, due_date,"
-        " po_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " po_number, amount_original_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (ledger_pk, invoice_id) DO UPDATE SET"
         " invoice_number = excluded.invoice_number, customer_id = excluded.customer_id,"
         " customer_name = excluded.customer_name, currency = excluded.currency,"
         " erp_open_minor = excluded.erp_open_minor, open_minor = excluded.open_minor,"
         " issue_date = excluded.issue_date, due_date = excluded.due_date,"
-        " po_number = excluded.po_number",
+        " po_number = excluded.po_number, amount_original_minor = excluded.amount_original_minor",
         _open_item_rows(ledger_pk, items),
     )
 
@@ -196,7 +196,7 @@ def load_open_items(db: sqlite3.Connection, ledger_pk: int, include_closed: bool
     where = "" if include_closed else " AND open_minor != 0"
     cursor = db.execute(
         "SELECT invoice_id, invoice_number, customer_id, customer_name, currency,"
-        " open_minor, issue_date, due_date, po_number FROM open_items"
+        " open_minor, issue_date, due_date, po_number, amount_original_minor FROM open_items"
         " WHERE ledger_pk = ?" + where + " ORDER BY invoice_id",
         (ledger_pk,),
     )
@@ -215,7 +215,7 @@ def load_open_items(db: sqlite3.Connection, ledger_pk: int, include_closed: bool
                     "issue_date": pa.array(columns[6], pa.int32()).cast(pa.date32()),
                     "due_date": pa.array(columns[7], pa.int32()).cast(pa.date32()),
                     "po_number": pa.array(columns[8], pa.string()),
-                    "amount_original_minor": pa.nulls(len(columns[0]), pa.int64()),
+                    "amount_original_minor": pa.array(columns[9], pa.int64()),
                 },
                 schema=OPEN_ITEMS,
             )
@@ -263,7 +263,7 @@ def load_customers(db: sqlite3.Connection, ledger_pk: int) -> pa.Table | None:
 
 def _open_item_rows(pk: int, table: pa.Table):
     names = ("invoice_id", "invoice_number", "customer_id", "customer_name", "currency",
-             "amount_open_minor", "po_number")  # fmt: skip
+             "amount_open_minor", "po_number", "amount_original_minor")  # fmt: skip
     for start in range(0, table.num_rows, FETCH_ROWS):
         part = table.slice(start, FETCH_ROWS)
         c = [part[name].to_pylist() for name in names]
@@ -272,4 +272,4 @@ def _open_item_rows(pk: int, table: pa.Table):
         for k in range(part.num_rows):
             amount = c[5][k]
             yield (pk, c[0][k], c[1][k], c[2][k], c[3][k], c[4][k], amount, amount,
-                   issue[k], due[k], c[6][k])  # fmt: skip
+                   issue[k], due[k], c[6][k], c[7][k])  # fmt: skip

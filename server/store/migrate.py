@@ -19,6 +19,7 @@ from cashmatch.loaders.identity import KEYS, payment_keys
 
 _V1_TO_V2 = """
 ALTER TABLE tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE open_items ADD COLUMN amount_original_minor INTEGER;
 ALTER TABLE tokens ADD COLUMN revoked_at TEXT;
 UPDATE tokens SET name = 'token-' || id;
 CREATE TABLE ledgers_v2 (

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS open_items (
     issue_date INTEGER NOT NULL,          -- days since 1970-01-01
     due_date INTEGER NOT NULL,
     po_number TEXT,
+    amount_original_minor INTEGER,        -- the invoice's amount when issued (AR analytics)
     PRIMARY KEY (ledger_pk, invoice_id),
     -- Never applied beyond the open amount: the balance never crosses zero.
     CHECK (open_minor = 0 OR erp_open_minor = 0 OR (open_minor > 0) = (erp_open_minor > 0))

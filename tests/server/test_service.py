@@ -30,9 +30,16 @@ def _fails(code: grpc.StatusCode, call, *args, **kwargs) -> grpc.RpcError:
 
 
 def test_snapshot_then_incremental_open_items(acme):
-    put = acme.put_open_items("oi", open_items(STANDARD), customers())
+    items = open_items(STANDARD)
+    original = pa.array([r[3] + 100 for r in STANDARD], pa.int64())
+    items = items.set_column(items.schema.get_field_index("amount_original_minor"),
+                             "amount_original_minor", original)  # fmt: skip
+    put = acme.put_open_items("oi", items, customers())
     assert (put.open_items_received, put.customers_received, put.ledger_open_items) == (7, 4, 7)
     assert open_amounts(acme, "oi")["I2"] == 98050
+    back = acme.get_open_items("oi")
+    got = dict(zip(back["invoice_id"].to_pylist(), back["amount_original_minor"].to_pylist()))
+    assert got == {r[0]: r[3] + 100 for r in STANDARD}
 
     change = open_items(
         [("I2", "INV-2024-000124", "C1", 50000), ("I20", "INV-2024-000900", "C1", 1234, "USD")]
