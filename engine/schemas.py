@@ -62,6 +62,8 @@ PAYMENTS = pa.schema(
         pa.field("check_number", pa.string()),
         pa.field("trace_id", pa.string()),
         pa.field("end_to_end_id", pa.string()),
+        pa.field("statement_account", pa.string()),
+        pa.field("bank_reference", pa.string()),
         pa.field("remittance", pa.list_(REMITTANCE_LINE)),
     ]
 )

@@ -337,6 +337,8 @@ class _Columns:
             pa.array(self.checks, pa.string()),
             pa.array(self.traces, pa.string()),
             pa.array(self.e2e, pa.string()),
+            pa.nulls(n, pa.string()),  # statement_account
+            pa.nulls(n, pa.string()),  # bank_reference
             empty,
         ]
         return pa.Table.from_arrays(arrays, schema=PAYMENTS)

@@ -48,7 +48,14 @@ PAYMENT_COLUMNS = (
     "payer_account",
     "reference_text",
 )
-_PAYMENT_OPTIONAL_TEXT = ("source_format", "check_number", "trace_id", "end_to_end_id")
+_PAYMENT_OPTIONAL_TEXT = (
+    "source_format",
+    "check_number",
+    "trace_id",
+    "end_to_end_id",
+    "statement_account",
+    "bank_reference",
+)
 
 
 def _kind(path: str) -> str:
