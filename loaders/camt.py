@@ -572,7 +572,10 @@ class _Reader:
             "trace_id": pc.coalesce(texts["tx_id"], texts["instr_id"], texts["uetr"]),
             "end_to_end_id": e2e,
             "statement_account": accounts.take(pc.subtract(statements, 1)),
-            "bank_reference": texts["tx_ref"],
+            "bank_reference": pc.coalesce(
+                texts["tx_ref"],
+                pc.if_else(pa.array(raw["single"], pa.bool_()), texts["entry_ref"], _NULL),
+            ),
             "remittance": pa.ListArray.from_arrays(offsets, lines),
             "statement": statements,
             "entry": pa.array(raw["entry"], pa.int32()),

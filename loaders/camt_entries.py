@@ -25,8 +25,9 @@ Field mapping, by priority:
 * payment_id: ``TxDtls/Refs/AcctSvcrRef``, else the entry's ``AcctSvcrRef``,
   else ``NtryRef``, else ``EndToEndId``; without any, the loader gives one
   from the file and the position (see :func:`cashmatch.loaders.base.unique_ids`).
-* bank_reference: the transaction's own ``AcctSvcrRef`` only (an entry's is
-  shared by all transactions of a batch and changes when a bank re-batches).
+* bank_reference: the transaction's own ``AcctSvcrRef``; the entry's only when
+  the entry holds one transaction (then the entry is the booking): in a batch
+  it is shared by all transactions and changes when a bank re-batches.
 * trace_id: ``TxId``, else ``InstrId``, else ``UETR``; check_number ``ChqNb``;
   end_to_end_id ``EndToEndId`` unless ``NOTPROVIDED``.
 * payer: ``RltdPties/Dbtr`` (``Nm``, or ``Pty/Nm`` from version 08), else the
@@ -81,7 +82,7 @@ ROW_FIELDS = (
     "tx_ref", "end_to_end_id", "tx_id", "instr_id", "uetr", "check_number",
     "entry_ref", "ntry_ref", "amount_minor", "currency", "value_date", "booking_date",
     "payer_name", "ultimate_name", "payer_account", "ustrd", "tx_info", "entry_info",
-    "statement", "entry", "transaction", "lines_end",
+    "statement", "entry", "transaction", "lines_end", "single",
 )  # fmt: skip
 _TRUE = ("true", "1")
 
@@ -221,7 +222,7 @@ class EntryReader:
             elif parts[T_RTR] is not None:
                 self.skipped["return"] += 1
             else:
-                self._append(entry, parts, tx_amount, tx_currency, number, tpath)
+                self._append(entry, parts, tx_amount, tx_currency, number, tpath, False)
         if summable and amount not in (credits - debits, credits):
             raise RecordError(
                 (path, "/Amt"),
@@ -253,7 +254,7 @@ class EntryReader:
             )
         return self.values.amount(element, where, tx)
 
-    def _append(self, entry, parts, amount, currency, number, tpath) -> None:
+    def _append(self, entry, parts, amount, currency, number, tpath, single=True) -> None:
         entry_ref, ntry_ref, value, booking, entry_info, statement, position = entry
         tx_ref = e2e = tx_id = instr_id = uetr = check = None
         payer = ultimate = account = ustrd = info = None
@@ -275,7 +276,7 @@ class EntryReader:
             (
                 tx_ref, e2e, tx_id, instr_id, uetr, check, entry_ref, ntry_ref,
                 amount, currency, value, booking, payer, ultimate, account, ustrd, info,
-                entry_info, statement, position, number, len(self.line_rows),
+                entry_info, statement, position, number, len(self.line_rows), single,
             )
         )  # fmt: skip
 

@@ -74,6 +74,8 @@ def test_intraday_then_end_of_day_report_the_same_bookings_alike():
     second = [{k: r[k] for k in KEYS} for r in rows(evening)][:2]
     assert first == second
     assert first[0]["bank_reference"] == "TX-1" and first[1]["bank_reference"] is None
+    single = rows(load_camt("one.xml", data=doc(ntry("5.00", ref="E-9", txs=tx(e2e="X")))))
+    assert single[0]["bank_reference"] == "E-9"  # one transaction: the entry is the booking
     assert first[0]["statement_account"] == "DE89370400440532013000"
 
 
