@@ -152,6 +152,8 @@ _THIRD = [
     "Products",
     "Company",
 ]
+PROFILES = ("classic", "realistic")
+
 _LEGAL = ("GmbH", "SA", "SAS", "Ltd", "Inc", "LLC", "BV", "AG", "SARL", "S.p.A.", "Oy", "plc")
 _BANK_ABBR = {
     "International": "INTL",
@@ -197,6 +199,9 @@ class Dataset:
 
 
 class _Gen:
+    # The share of payments of each case (bench/realistic_cases.py has another mix).
+    case_mix = CASES
+
     def __init__(self, seed: int, n_invoices: int, n_payments: int, as_of: dt.date):
         self.rng = np.random.default_rng(seed)
         self.n_invoices, self.n_payments, self.as_of = n_invoices, n_payments, as_of
@@ -413,7 +418,7 @@ class _Gen:
 
     def payments(self) -> None:
         rng = self.rng
-        names, probs = zip(*CASES.items())
+        names, probs = zip(*self.case_mix.items())
         cases = rng.choice(names, size=self.n_payments, p=np.array(probs) / sum(probs))
         self.rows, self.truth, self.case_rows = [], [], []
         for case in cases:
@@ -679,6 +684,7 @@ class _Gen:
                 "issue_date": [epoch + dt.timedelta(days=int(d)) for d in self.inv_issue],
                 "due_date": [epoch + dt.timedelta(days=int(d)) for d in self.inv_due],
                 "po_number": self.inv_po,
+                "amount_original_minor": pa.nulls(n, pa.int64()),
             },
             schema=OPEN_ITEMS,
         )
@@ -713,6 +719,7 @@ def generate(
     n_invoices: int,
     n_payments: int | None = None,
     as_of: dt.date = dt.date(2024, 6, 30),
+    profile: str = "classic",
 ) -> Dataset:
     """Generate a ledger of ``n_invoices`` open invoices and a batch of payments against it.
 
@@ -720,9 +727,30 @@ def generate(
         seed: the random seed; the same seed gives the same data.
         n_invoices: open invoices in the ledger.
         n_payments: payments in the batch (default: a tenth of the invoices).
-        as_of: the batch date; invoices were issued in the 180 days before.
+        as_of: the batch date; invoices were issued in the 180 days before
+            (up to two years before in the realistic profile).
+        profile: ``"classic"``, the cases above in :data:`CASES` (what the
+            benchmark and every existing seed were made with, byte for byte),
+            or ``"realistic"``: a ledger numbered, aged and named like a real
+            one, and the classic cases plus what real payers do (credit
+            notes, PO numbers, ranges, year-reset numbers, names in other
+            scripts, instalments...; see bench/realistic_cases.py). Its truth
+            table has a ``residual_action`` column too.
+
+    Example:
+        >>> data = generate(seed=1, n_invoices=2000, profile="realistic")
+        >>> "credit_note" in {c.split(":")[0] for c in data.cases["case"].to_pylist()}
+        True
     """
-    gen = _Gen(seed, n_invoices, n_payments or max(10, n_invoices // 10), as_of)
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: expected one of {', '.join(PROFILES)}")
+    if profile == "realistic":
+        from bench.realistic_cases import RealisticGen
+
+        maker = RealisticGen
+    else:
+        maker = _Gen
+    gen = maker(seed, n_invoices, n_payments or max(10, n_invoices // 10), as_of)
     gen.customers()
     gen.invoices()
     gen.payments()

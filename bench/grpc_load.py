@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from cashmatch.server import tokens
 from cashmatch.server.client import Client
 from cashmatch.server.store import Store
 
@@ -37,7 +38,7 @@ class LocalServer:
     def __init__(self, data_dir: str | Path, start_timeout_s: float = 60):
         self.data_dir = Path(data_dir)
         store = Store(self.data_dir)
-        self.token = store.create_token("bench")
+        self.token = tokens.create(store, "bench")
         store.close()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cashmatch.server.cli_service", "serve", "--data-dir",

@@ -10,6 +10,8 @@ import datetime as dt
 import math
 from pathlib import Path
 
+from bench.report_quality import quality_section
+
 STAGES = (
     "prepare",
     "identify_customers",
@@ -608,6 +610,7 @@ def write_report(results: dict, out: Path) -> Path:
         *cold_section(results),
         *load_section(results),
         *grpc_section(results),
+        *quality_section(results),
         *scaling_section(results, [p for p in made if p.startswith("scaling")]),
         *[f"![{p}]({p})" for p in made if not p.startswith("scaling")],
         "",

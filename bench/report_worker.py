@@ -14,6 +14,8 @@ Tasks:
         imported the engine yet (numba compiles, or loads its cache).
     load: bank files written from the batch, loaded, then matched: the
         "loading included" figures.
+    quality: realistic-profile batches matched per seed: per-kind quality,
+        calibration and the reliability diagram (bench/report_quality.py).
 """
 
 from __future__ import annotations
@@ -275,7 +277,19 @@ def task_generate(job: dict) -> dict:
     return {"folder": str(folder), "seconds": seconds, "peak_rss_mb": _peak_mb()}
 
 
-TASKS = {"match": task_match, "cold": task_cold, "load": task_load, "generate": task_generate}
+def task_quality(job: dict) -> dict:
+    from bench.report_quality import task_quality as run
+
+    return run(job)
+
+
+TASKS = {
+    "match": task_match,
+    "cold": task_cold,
+    "load": task_load,
+    "generate": task_generate,
+    "quality": task_quality,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -86,6 +86,10 @@ class Plan:
     load_size: int = 100_000
     load_batch: int = 10_000
     grpc: bool = True
+    # Quality and calibration on the realistic profile: these seeds, this size.
+    quality_seeds: list[int] = field(default_factory=lambda: [SEED])
+    quality_size: int = 20_000
+    quality_batch: int = 4_000
     timeout_s: int = 600
     notes: list[str] = field(default_factory=list)
 
@@ -122,6 +126,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     plan.load_batch = max(b for b in plan.batches if b <= plan.load_size * MAX_BATCH_SHARE)
     if quick:
         plan.repeats, plan.latency_samples, plan.cold_compile, plan.grpc = 1, 20, False, False
+        plan.quality_size, plan.quality_batch = 2_000, 400
         plan.timeout_s = 120
         plan.notes.append(
             "--quick: small sizes, one warm repetition, no fresh-compile cold "
@@ -182,6 +187,7 @@ class Runner:
             "cold": [],
             "load": None,
             "grpc": None,
+            "quality": None,
             "errors": [],
         }
         self.datasets: dict[int, Path] = {}
@@ -300,6 +306,18 @@ class Runner:
             }
             self.results["load"] = self.worker(job, max(plan.cores))
 
+    def run_quality(self) -> None:
+        plan = self.plan
+        job = {
+            "task": "quality",
+            "seeds": plan.quality_seeds,
+            "profile": "realistic",
+            "open_items": plan.quality_size,
+            "payments": plan.quality_batch,
+            "out": str(self.out),
+        }
+        self.results["quality"] = self.worker(job, max(plan.cores))
+
     def run_grpc(self) -> None:
         from bench.report_grpc import run_grpc_benchmark
 
@@ -328,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--timeout", type=int, help="seconds allowed to each measuring process")
     parser.add_argument("--no-grpc", action="store_true", help="skip the gRPC load test")
-    parser.add_argument("--skip", default="", help="sections to skip: match,cold,load,grpc")
+    parser.add_argument("--skip", default="", help="sections to skip: match,cold,load,quality,grpc")
     args = parser.parse_args(argv)
 
     from bench.report_machine import machine_info
@@ -346,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         f"batches {', '.join(map(human, plan.batches))}; cores {plan.cores})",
         flush=True,
     )
-    for section in ("match", "cold", "load", "grpc"):
+    for section in ("match", "cold", "load", "quality", "grpc"):
         if section not in skip:
             print(f"[{section}]", flush=True)
             getattr(runner, f"run_{section}")()

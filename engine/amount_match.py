@@ -33,11 +33,6 @@ REASONS = {
     SEVERAL: "customer+amount_ambiguous",
     COMBINED: "customer+amount_ambiguous",
 }
-# The amount_only search gives up when more invoices than this have the amount.
-AMOUNT_ONLY_LIMIT = 3
-# From this many payments the kernel runs on every core; below, starting the
-# threads costs more than the searches (one payment must stay fast).
-PARALLEL_MIN_PAYMENTS = 2_000
 
 
 @nb.njit(cache=True, inline="always")
@@ -81,6 +76,9 @@ def _decide_one(
     max_items,
     max_size,
     max_coincidence,
+    grace_days,
+    amount_only_max,
+    ledger_count,
 ):
     pay, cur, vd = amount[p], currency[p], value_date[p]
     if cur < 0 or pay <= 0:
@@ -92,7 +90,7 @@ def _decide_one(
         amounts = block_amounts[lo:hi]
         a = lo + np.searchsorted(amounts, pay, "left")
         b = lo + np.searchsorted(amounts, pay, "right")
-        exact, oldest, first = _oldest(block_rows, a, b, inv_issue, inv_due, vd + 5)
+        exact, oldest, first = _oldest(block_rows, a, b, inv_issue, inv_due, vd + grace_days)
         if exact > 1:
             return SEVERAL, oldest
         count, _, _, _ = search_pool(
@@ -109,6 +107,7 @@ def _decide_one(
             max_items,
             max_size,
             max_coincidence,
+            grace_days,
         )
         if exact == 1:
             return (UNIQUE if count <= 1 else COMBINED), first
@@ -123,9 +122,10 @@ def _decide_one(
     amounts = global_amounts[lo:hi]
     a = lo + np.searchsorted(amounts, pay, "left")
     b = lo + np.searchsorted(amounts, pay, "right")
-    if b - a > AMOUNT_ONLY_LIMIT:
+    # The ledger's count: an index of part of the ledger holds only some of them.
+    if ledger_count > amount_only_max:
         return NOTHING, -1
-    found, oldest, _ = _oldest(global_rows, a, b, inv_issue, inv_due, vd + 5)
+    found, oldest, _ = _oldest(global_rows, a, b, inv_issue, inv_due, vd + grace_days)
     return (AMOUNT_ONLY, oldest) if found else (NOTHING, -1)
 
 
@@ -152,6 +152,9 @@ def _decide_all(
     max_items,
     max_size,
     max_coincidence,
+    grace_days,
+    amount_only_max,
+    ledger_count,
 ):
     kind = np.zeros(len(payments), np.int64)
     row = np.full(len(payments), -1, np.int64)
@@ -179,6 +182,9 @@ def _decide_all(
             max_items,
             max_size,
             max_coincidence,
+            grace_days,
+            amount_only_max,
+            ledger_count[k],
         )
     return kind, row
 
@@ -214,9 +220,10 @@ def amount_matches(
         invoice for the kinds that name one (-1 otherwise).
     """
     config = index.config
-    kernel = _decide_parallel if len(payments) >= PARALLEL_MIN_PAYMENTS else _decide_serial
+    kernel = _decide_parallel if len(payments) >= config.parallel_min_payments else _decide_serial
+    payments = np.asarray(payments, np.int64)
     return kernel(
-        np.asarray(payments, np.int64),
+        payments,
         amount,
         currency,
         value_date,
@@ -238,4 +245,7 @@ def amount_matches(
         config.subset_max_items,
         config.subset_max_combination,
         float(config.subset_max_coincidence),
+        config.issue_grace_days,
+        config.amount_only_max_invoices,
+        index.amount_counts(currency[payments], amount[payments]),
     )

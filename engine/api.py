@@ -11,47 +11,37 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cashmatch.engine.alternatives import BatchFacts, build_alternatives, build_contests
 from cashmatch.engine.array_decisions import decide_by_arrays
 from cashmatch.engine.assignment import resolve_contests
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import METHODS
-from cashmatch.engine.decide import (
-    SUGGESTION_CAP,
-    Decider,
-    Hypothesis,
-    PaymentFacts,
+from cashmatch.engine.decide import Decider, Hypothesis, PaymentFacts
+from cashmatch.engine.global_facts import (
+    GlobalFacts,
+    RemittanceLines,
+    identify_payers,
+    quotes_of_index,
+    remittance_lines,
 )
-from cashmatch.engine.hashing import PARALLEL_MIN_ITEMS
-from cashmatch.engine.index import (
-    OpenItemIndex,
-    build_index,
-    check_currencies,
-    check_unique,
-    conform,
-)
+from cashmatch.engine.index import OpenItemIndex, build_index
 from cashmatch.engine.money import currency_exponent, major_to_minor
-from cashmatch.engine.references import find_references
+from cashmatch.engine.references import ReferenceHits
+from cashmatch.engine.rules import shortfall_slack
 from cashmatch.engine.schemas import (
+    ALTERNATIVES,
     AUTO,
+    CONTESTS,
     MATCHES,
-    PAYMENTS,
     RESIDUAL_NONE,
     SUGGESTED,
     UNMATCHED,
 )
-from cashmatch.engine.scoring import WEIGHTS, score_pairs, score_pairs_serial
+from cashmatch.engine.scoring import score_pairs
 from cashmatch.engine.settled import NO_INVOICE, NOT_SETTLED, Settled
+from cashmatch.engine.validate import validate_payments
 
 ProgressCallback = Callable[[int, int], None]
-# From this many payments in a batch, those that need no search are decided by
-# array operations (engine/array_decisions.py); below, one by one.
-ARRAY_DECISIONS_MIN_PAYMENTS = 32
-# Up to this many rows, a matches table is summarised with Python lists.
-SMALL_TABLE_ROWS = 64
-
-# A payment is decided on its best-scored references, this many at most: a text
-# quoting hundreds of numbers is not decided on the hundredth.
-MAX_REFS_WEIGHED = 50
 
 
 @dataclass
@@ -63,10 +53,17 @@ class MatchResult:
             every payment appears at least once.
         stats: counts by status, amounts applied automatically by currency, and
             the seconds each stage took.
+        alternatives: the next best candidates of each suggested or unmatched
+            payment (:data:`~cashmatch.engine.schemas.ALTERNATIVES`, see
+            :mod:`~cashmatch.engine.alternatives`), when asked for.
+        contests: payments that claimed the same invoice beyond its open
+            amount, and which kept it (:data:`~cashmatch.engine.schemas.CONTESTS`).
     """
 
     matches: pa.Table
     stats: dict = field(default_factory=dict)
+    alternatives: pa.Table = field(default_factory=ALTERNATIVES.empty_table)
+    contests: pa.Table = field(default_factory=CONTESTS.empty_table)
 
 
 def _fee_max(currencies: list[str], fee_max_major: str) -> dict[str, int]:
@@ -88,32 +85,44 @@ def _csr(owner: np.ndarray, n: int) -> np.ndarray:
     return np.searchsorted(owner, np.arange(n + 1), "left")
 
 
-def _remittance_lines(index: OpenItemIndex, payments: pa.Table, config: MatchConfig):
-    """Resolve structured remittance lines to invoice rows (-1 when not found or ambiguous)."""
-    lists = payments["remittance"].combine_chunks()
-    lines = pc.list_flatten(lists)
-    if len(lines) == 0:
-        return {}, pa.array([], pa.string()), np.zeros(0, np.int64)
-    owner = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
-    refs = pc.fill_null(pc.struct_field(lines, "invoice_ref"), "")
-    hits = find_references(index.references, refs, config)
-    strong = hits.quality >= 0.9
-    resolved = np.full(len(lines), -1, np.int64)
-    counts = np.bincount(hits.payment[strong], minlength=len(lines))
-    exact = hits.quality >= 1.0
-    exact_counts = np.bincount(hits.payment[exact], minlength=len(lines))
+def payment_bounds(
+    amount: np.ndarray, currency_names: list[str], config: MatchConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per payment: the bank-fee bound, and how far above the amount an invoice may be
+    and still be paid in full by it (a bank fee, an early-payment discount).
+
+    Example:
+        >>> fee, slack = payment_bounds(np.array([100_000]), ["EUR"], MatchConfig())
+        >>> int(fee[0]), int(slack[0])
+        (5000, 5555)
+    """
+    fee_by_currency = _fee_max(sorted(set(currency_names)), config.fee_max_major)
+    fee_max = np.array([fee_by_currency[c] for c in currency_names], np.int64)
+    return fee_max, shortfall_slack(amount, fee_max, config)
+
+
+def _resolve_remittance(
+    lines: RemittanceLines, line_hits: ReferenceHits, config: MatchConfig
+) -> dict[int, list[tuple[int, int, int]]]:
+    """Each payment's remittance lines as (invoice row, paid, discount); row -1 when the
+    line's reference names no invoice, or not one alone across the ledger."""
+    if not len(lines.refs):
+        return {}
+    hits = line_hits
+    strong = hits.quality >= config.strong_reference_quality
+    resolved = np.full(len(lines.refs), -1, np.int64)
+    counts = np.bincount(hits.payment[strong], minlength=len(lines.refs))
+    exact = hits.quality >= config.quality_exact
+    exact_counts = np.bincount(hits.payment[exact], minlength=len(lines.refs))
     for line, row, q in zip(hits.payment[strong], hits.invoice[strong], hits.quality[strong]):
-        if counts[line] == 1 or (q >= 1.0 and exact_counts[line] == 1):
+        if counts[line] == 1 or (q >= config.quality_exact and exact_counts[line] == 1):
             resolved[line] = row
-    # Python ints, not numpy: a column with nulls would come out as floats.
-    paid = pc.struct_field(lines, "amount_paid_minor").to_pylist()
-    discount = pc.fill_null(pc.struct_field(lines, "discount_minor"), 0).to_pylist()
     per_payment: dict[int, list[tuple[int, int, int]]] = {}
-    for k, (amount, taken) in enumerate(zip(paid, discount)):
+    for k, (amount, taken) in enumerate(zip(lines.paid, lines.discount)):
         # A line without an amount paid cannot say how the payment splits.
         line = (-1, 0, 0) if amount is None else (int(resolved[k]), amount, taken)
-        per_payment.setdefault(int(owner[k]), []).append(line)
-    return per_payment, refs, owner
+        per_payment.setdefault(int(lines.owner[k]), []).append(line)
+    return per_payment
 
 
 def match_payments(
@@ -121,7 +130,8 @@ def match_payments(
     payments: pa.Table,
     progress: ProgressCallback | None = None,
     *,
-    fast_path: bool = True,
+    alternatives: bool = False,
+    global_facts: GlobalFacts | None = None,
 ) -> MatchResult:
     """Match a batch of payments against indexed open items.
 
@@ -129,12 +139,21 @@ def match_payments(
         index: open items indexed by :func:`build_index`.
         payments: a table of :data:`~cashmatch.engine.schemas.PAYMENTS`.
         progress: called as ``progress(done, total)`` while payments are decided.
-        fast_path: in batches of ``ARRAY_DECISIONS_MIN_PAYMENTS`` or more,
-            decide the payments that need no search with array operations
-            (:mod:`~cashmatch.engine.array_decisions`: a quoted invoice paid
-            exactly, short or over, quoted invoices paid together, an amount
-            that names one invoice or none); off only to check that it
-            changes nothing.
+        alternatives: also rank the next best candidates of every suggested
+            or unmatched payment into ``MatchResult.alternatives``, for a
+            person to review (:mod:`~cashmatch.engine.alternatives`; about
+            40 us per such payment).
+        global_facts: what the decisions read of the whole ledger (who paid,
+            what the texts and remittance lines quote), when ``index`` holds
+            only a part of it (:mod:`~cashmatch.engine.global_facts`); by
+            default they are found in ``index``.
+
+    In batches of ``config.array_decisions_min_payments`` or more, the
+    payments that need no search are decided with array operations
+    (:mod:`~cashmatch.engine.array_decisions`: a quoted invoice paid exactly,
+    short or over, quoted invoices paid together, an amount that names one
+    invoice or none); the others, and every payment of a smaller batch, one
+    by one. Both decide alike.
 
     Returns:
         A :class:`MatchResult` whose ``matches`` hold every payment at least once.
@@ -152,43 +171,29 @@ def match_payments(
         timings[stage] = round(now - clock, 6)
         clock = now
 
-    payments = conform(payments, PAYMENTS, "payments")
-    check_unique(payments["payment_id"], "payments", "payment_id")
-    check_currencies(payments["currency"], "payments")
+    payments = validate_payments(payments)
     n = payments.num_rows
     amount = payments["amount_minor"].to_numpy()
     currency_names = payments["currency"].to_pylist()
     currency = np.array([index.currency_code(c) for c in currency_names], np.int64)
     value_date = payments["value_date"].cast(pa.int32()).to_numpy().astype(np.int64)
-    fee_by_currency = _fee_max(sorted(set(currency_names)), config.fee_max_major)
-    fee_max = np.array([fee_by_currency[c] for c in currency_names], np.int64)
+    fee_max, slack = payment_bounds(amount, currency_names, config)
+    lines = remittance_lines(payments)
     lap("prepare")
 
-    ident = index.customers.identify(
-        payments["payer_name"].combine_chunks(), payments["payer_account"].combine_chunks()
-    )
-    lap("identify_customers")
-
-    # How far short of an invoice a payment may fall and still pay it in full
-    # (a bank fee, an early-payment discount).
-    slack = np.maximum(fee_max, amount * max(config.discount_rates_bp) // 9000)
-    remittance, structured_refs, structured_owner = _remittance_lines(index, payments, config)
-    hits = find_references(
-        index.references,
-        payments["reference_text"].combine_chunks(),
-        config,
-        structured_refs,
-        structured_owner,
-        payment_amount=amount,
-        invoice_amount=index.amount,
-        payment_slack=slack,
-    )
+    if global_facts is None:
+        ident = identify_payers(index.customers, payments)
+        lap("identify_customers")
+        hits, line_hits = quotes_of_index(index, payments, lines, amount, slack)
+    else:
+        ident, hits, line_hits = global_facts.ident, global_facts.hits, global_facts.line_hits
+        lap("identify_customers")
+    remittance = _resolve_remittance(lines, line_hits, config)
     lap("extract_references")
 
     # Score every quoted pair; the scores rank a payment's references so that a
     # text quoting dozens of numbers is decided on its best few.
-    scorer = score_pairs if len(hits.payment) >= PARALLEL_MIN_ITEMS else score_pairs_serial
-    _, _, score = scorer(
+    _, _, score = score_pairs(
         amount,
         value_date,
         ident.customer,
@@ -203,10 +208,7 @@ def match_payments(
         hits.invoice,
         hits.quality,
         fee_max,
-        config.fee_max_ratio,
-        np.array(config.discount_rates_bp, np.int64),
-        config.discount_days,
-        WEIGHTS,
+        config,
     )
     order = np.lexsort((-score, hits.payment))
     ref_payment, ref_rows = hits.payment[order], hits.invoice[order]
@@ -219,7 +221,7 @@ def match_payments(
     has_remittance[list(remittance)] = True
     # A handful of payments is decided faster one by one than by the array
     # rules' few dozen whole-batch operations; both decide alike.
-    if fast_path and n >= ARRAY_DECISIONS_MIN_PAYMENTS:
+    if n >= config.array_decisions_min_payments:
         settled, decisions = decide_by_arrays(
             index,
             decider,
@@ -231,7 +233,7 @@ def match_payments(
             fee_max,
             slack,
             has_remittance,
-            MAX_REFS_WEIGHED,
+            config.max_refs_weighed,
         )
     else:
         settled, decisions = Settled.nothing_yet(n), {}
@@ -247,10 +249,13 @@ def match_payments(
         ident.family[searched].tolist(),
         ident.method[searched].tolist(),
         fee_max[searched].tolist(),
+        slack[searched].tolist(),
         ref_start[searched].tolist(),
-        np.minimum(ref_start[searched + 1], ref_start[searched] + MAX_REFS_WEIGHED).tolist(),
+        np.minimum(ref_start[searched + 1], ref_start[searched] + config.max_refs_weighed).tolist(),
     )
-    for done, (p, paid, code, day, customer, family, method, fee, lo, hi) in enumerate(columns):
+    for done, (p, paid, code, day, customer, family, method, fee, short, lo, hi) in enumerate(
+        columns
+    ):
         facts = PaymentFacts(
             amount=paid,
             currency=code,
@@ -259,6 +264,7 @@ def match_payments(
             family=family,
             method=method,
             fee_max=fee,
+            slack=short,
             ref_rows=ref_rows[lo:hi],
             ref_quality=ref_quality[lo:hi],
             ref_structured=ref_structured[lo:hi],
@@ -273,13 +279,32 @@ def match_payments(
     for p in withdrawn:
         top = decisions[p][0]
         top.auto = False
-        top.confidence = min(top.confidence, SUGGESTION_CAP)
+        top.confidence = min(top.confidence, config.suggestion_cap)
         top.notes.append("contested")
     lap("assign")
 
     matches = _matches_table(index, payments, decisions, settled, ident, amount, currency)
     lap("decide")
-    counts, applied = _summary(matches)
+    # What a person reviewing the exceptions needs; no decision changes here.
+    batch = BatchFacts(
+        payments["payment_id"].combine_chunks(),
+        amount,
+        currency,
+        value_date,
+        ident.customer,
+        ident.family,
+        ident.method,
+        fee_max,
+        slack,
+    )
+    contests = build_contests(index, batch, decisions, withdrawn)
+    ranked = (
+        build_alternatives(decider, batch, decisions, settled)
+        if alternatives
+        else ALTERNATIVES.empty_table()
+    )
+    lap("alternatives")
+    counts, applied = _summary(matches, config.small_table_rows)
     stats = {
         "payments": n,
         "auto": counts.get(AUTO, 0),
@@ -287,14 +312,14 @@ def match_payments(
         "unmatched": counts.get(UNMATCHED, 0),
         "applied_minor": applied,
         "contested": len(withdrawn),
-        # Decided one by one (the others by array operations, see fast_path).
+        # Decided one by one (the others by array operations, see above).
         "searched": len(searched),
         "seconds": timings,
     }
-    return MatchResult(matches, stats)
+    return MatchResult(matches, stats, ranked, contests)
 
 
-def _summary(matches: pa.Table) -> tuple[dict[str, int], dict[str, int]]:
+def _summary(matches: pa.Table, small_table_rows: int) -> tuple[dict[str, int], dict[str, int]]:
     """Payments per status, and amounts applied automatically per currency.
 
     The table holds each payment's rows together, all of one status; plain
@@ -302,7 +327,7 @@ def _summary(matches: pa.Table) -> tuple[dict[str, int], dict[str, int]]:
     payment.
     """
     ids, status = matches["payment_id"], matches["status"]
-    if len(matches) <= SMALL_TABLE_ROWS:
+    if len(matches) <= small_table_rows:
         # A few rows: Python over lists beats a dozen Arrow calls at ~10 us each.
         counts: Counter = Counter()
         applied: dict[str, int] = {}
@@ -427,7 +452,7 @@ def _matches_table(index, payments, decisions, settled, ident, amount, currency)
             out_customer.append(customer)
 
     fast = np.flatnonzero(settled.row != NOT_SETTLED)
-    if not len(fast) and len(out_payment) <= SMALL_TABLE_ROWS:
+    if not len(fast) and len(out_payment) <= config.small_table_rows:
         # A few rows, all decided one by one: plain lists, no Arrow kernels.
         ids = payments["payment_id"].to_pylist()
         codes = payments["currency"].to_pylist()
@@ -546,4 +571,4 @@ def match(
     return match_payments(build_index(open_items, customers, config), payments)
 
 
-__all__ = ["MatchResult", "build_index", "match", "match_payments"]
+__all__ = ["MatchResult", "build_index", "match", "match_payments", "payment_bounds"]

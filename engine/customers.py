@@ -22,6 +22,9 @@ from cashmatch.engine.hashing import StringLookup
 from cashmatch.engine.name_blocking import FuzzyNames
 from cashmatch.engine.normalize import (
     LEGAL_FORMS,
+    TRANSLITERATED_LEGAL_FORMS,
+    name_skeleton,
+    name_variants,
     normalize_account,
     normalize_name,
     normalize_names,
@@ -30,12 +33,31 @@ from cashmatch.engine.normalize import (
 # How a payer was identified, strongest first.
 BY_NONE, BY_ACCOUNT, BY_NAME, BY_PREFIX, BY_FUZZY, BY_AMBIGUOUS = 0, 1, 2, 3, 4, 5
 METHODS = ("none", "account", "name", "name_prefix", "name_fuzzy", "ambiguous")
-METHOD_SCORE = np.array([0.0, 1.0, 0.95, 0.9, 0.8, 0.0])
-# Identifications strong enough to apply cash without a quoted reference.
-STRONG_METHODS = (BY_ACCOUNT, BY_NAME, BY_PREFIX)
 
 
-_LEGAL_PREFIXES = frozenset(form[:k] for form in LEGAL_FORMS for k in range(1, len(form)))
+def method_scores(config: MatchConfig) -> np.ndarray:
+    """The strength of each identification method (by code), from ``config.method_score``."""
+    return np.array([config.method_score.get(name, 0.0) for name in METHODS], np.float64)
+
+
+def strong_method_codes(config: MatchConfig) -> np.ndarray:
+    """The codes of the methods strong enough to apply cash without a quoted reference."""
+    return np.array([METHODS.index(name) for name in config.strong_methods], np.int64)
+
+
+_LEGAL_PREFIXES = frozenset(
+    form[:k] for form in LEGAL_FORMS - TRANSLITERATED_LEGAL_FORMS for k in range(1, len(form))
+)
+
+
+def _words(name: str) -> list[str]:
+    """The name's words, upper case, transliterated, legal forms kept, none abbreviated.
+
+    Example:
+        >>> _words("Nova Textiles S.A."), _words("ООО Ромашка")
+        (['NOVA', 'TEXTILES', 'SA'], ['OOO', 'ROMASHKA'])
+    """
+    return normalize_name(name, abbreviate=False, keep_legal=True).split()
 
 
 def _without_cut_legal_form(key: str) -> str | None:
@@ -81,6 +103,7 @@ class CustomerIndex:
         # of 6-10 s. Customer ids are taken to be unique in the master
         # (build_index checks it).
         self.config = config
+        self._method_score = method_scores(config)
         first_ids, first_names, alias_ids, alias_names = _names_on_invoices(open_items)
         if customers is not None:
             master = {
@@ -168,22 +191,28 @@ class CustomerIndex:
             codes.append(master_codes[owner])
             texts.append(pc.list_flatten(aliases).cast(pa.string()))
         entry_code = np.concatenate(codes)
+        entry_text = pa.concat_arrays(texts)
+        # A name beyond ASCII is known by the other spellings banks print too.
+        entry_code, entry_text = _with_spelling_variants(entry_code, entry_text)
         entry_order = np.argsort(entry_code, kind="stable")
         entry_code = entry_code[entry_order]
-        entry_text = pa.concat_arrays(texts).take(pa.array(entry_order))
+        entry_text = entry_text.take(pa.array(entry_order))
         keys = normalize_names(entry_text)
         plains = normalize_names(entry_text, abbreviate=False)
         kept = pc.not_equal(keys, "")
         keys, plains = pc.filter(keys, kept), pc.filter(plains, kept)
+        entry_text = pc.filter(entry_text, kept)
         entry_code = entry_code[kept.to_numpy(zero_copy_only=False)]
         # Keys in the order first met (dictionary encoding keeps that order).
         encoded = pc.dictionary_encode(keys)
         self._fuzzy_names = FuzzyNames(encoded.dictionary.to_pylist())
         # Per key: its customer (-1: several families), and its one family (-1: several).
+        key_of_entry = encoded.indices.to_numpy()
         self._key_code, self._key_family = _resolved(
-            encoded.indices.to_numpy(), entry_code, len(self._fuzzy_names), self.family
+            key_of_entry, entry_code, len(self._fuzzy_names), self.family
         )
         self._name_code = dict(zip(self._fuzzy_names.names, self._key_code.tolist()))
+        self._other_keys(keys, entry_text, entry_code, key_of_entry)
         # Prefixes: the plain names, and the keys where they differ, sorted.
         differs = pc.not_equal(keys, plains).to_numpy(zero_copy_only=False)
         prefix = pa.table(
@@ -201,7 +230,7 @@ class CustomerIndex:
         if master is not None and len(master_ids):
             accounts = master["bank_accounts"]
             owner = pc.list_parent_indices(accounts).to_numpy()
-            account_keys = _normalized_accounts(pc.list_flatten(accounts))
+            account_keys = _normalized_accounts(pc.list_flatten(accounts), config.few_accounts)
             account_codes = master_codes[owner]
         else:
             account_keys, account_codes = pa.array([], pa.string()), np.zeros(0, np.int64)
@@ -214,6 +243,112 @@ class CustomerIndex:
             len(encoded.dictionary),
             self.family,
         )
+
+    def _other_keys(
+        self, keys: pa.Array, texts: pa.Array, codes: np.ndarray, key_of_entry: np.ndarray
+    ) -> None:
+        """The lookups beside the exact key: without spaces, as a skeleton, by legal form."""
+        # "YAMADA SEISAKUSHO" and the kana reading's "YAMADASEISAKUSHIYO" differ in spaces.
+        compact = pc.dictionary_encode(pc.replace_substring(keys, " ", ""))
+        compact_code, _ = _resolved(
+            compact.indices.to_numpy(), codes, len(compact.dictionary), self.family
+        )
+        self._compact_code = dict(zip(compact.dictionary.to_pylist(), compact_code.tolist()))
+        # Names of another script, by skeleton: a bank's ASCII rendering by
+        # another transliteration system meets them there.
+        beyond = np.flatnonzero(~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False))
+        names = self._fuzzy_names.names
+        groups: dict[str, set[int]] = {}
+        for k in beyond.tolist():
+            groups.setdefault(name_skeleton(names[key_of_entry[k]]), set()).add(int(codes[k]))
+        self._foreign_skeleton = {
+            sk: -1 if (code := self._resolve(found)) is None else code
+            for sk, found in groups.items()
+        }
+        self._skeletons: dict[str, int] | None = None
+        # Keys several customers share ("NOVA TEXTILES" of "... SA" and "... SARL"):
+        # each one's legal forms, to tell them apart when the payer prints its form.
+        shared = np.flatnonzero(self._key_code[key_of_entry] < 0)
+        self._forms_of_key: dict[str, list[tuple[int, frozenset[str]]]] = {}
+        for k in shared.tolist():
+            forms = frozenset(w for w in _words(texts[k].as_py()) if w in LEGAL_FORMS)
+            self._forms_of_key.setdefault(names[key_of_entry[k]], []).append((int(codes[k]), forms))
+
+    def _all_skeletons(self) -> dict[str, int]:
+        """Every known name by skeleton, built the first time a payer name in another script
+        comes (a master in ASCII, the bank's text in the customer's script)."""
+        if self._skeletons is None:
+            groups: dict[str, set[int]] = {}
+            for name, code in zip(self._fuzzy_names.names, self._key_code.tolist()):
+                groups.setdefault(name_skeleton(name), set()).add(code)
+            self._skeletons = {
+                sk: -1 if -1 in found or (code := self._resolve(found)) is None else code
+                for sk, found in groups.items()
+            }
+        return self._skeletons
+
+    def _exact_name(self, raw: str, key: str) -> int | None:
+        """The customer known by this name exactly, up to spelling and transliteration.
+
+        The key, then the other spellings of a name beyond ASCII, then the same
+        without spaces, then the skeleton (:func:`name_skeleton`). -1 when the
+        name is several customers' and its legal form does not tell which.
+        """
+        keys = [key] + [
+            k
+            for k in dict.fromkeys(normalize_name(v) for v in name_variants(raw))
+            if k and k != key
+        ]
+        for k in keys:
+            code = self._name_code.get(k)
+            if code is not None:
+                return self._by_legal_form(k, raw) if code < 0 else code
+        for k in keys:
+            code = self._compact_code.get(k.replace(" ", ""))
+            if code is not None:
+                return code
+        if len(key) < 5:
+            return None
+        skeleton = name_skeleton(key)
+        code = self._foreign_skeleton.get(skeleton)
+        if code is None and not raw.isascii():
+            code = self._all_skeletons().get(skeleton)
+        return code
+
+    def _by_legal_form(self, key: str, raw: str) -> int:
+        """Among the customers sharing ``key``, the one whose legal form the payer printed.
+
+        A last word that begins another candidate's form ("SA" of "SARL") may
+        be the bank's cut of it, so it tells nothing.
+        """
+        entries = self._forms_of_key.get(key)
+        words = _words(raw)
+        printed = [w for w in words if w in LEGAL_FORMS]
+        if not entries or not printed:
+            return -1
+        form = printed[-1]
+        matching = {code for code, forms in entries if form in forms}
+        cut_of_another = words[-1] == form and any(
+            f != form and f.startswith(form)
+            for code, forms in entries
+            if code not in matching
+            for f in forms
+        )
+        code = self._resolve(matching) if matching and not cut_of_another else None
+        return -1 if code is None else code
+
+    def _longer_name_elsewhere(self, raw: str, code: int) -> bool:
+        """Whether a name found once its last word went (a legal form, or one cut short)
+        is also the start of another family's longer name: "NOVA TEXTILES SA" may be
+        Nova Textiles SA, or "Nova Textiles Safety Systems" cut by the bank."""
+        words = _words(raw)
+        if not words or (words[-1] not in LEGAL_FORMS and words[-1] not in _LEGAL_PREFIXES):
+            return False
+        full = " ".join(words)
+        if len(full) < self.config.name_prefix_min:
+            return False
+        family = self.family[code]
+        return any(self.family[other] != family for other in self._by_prefix(full))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -246,7 +381,7 @@ class CustomerIndex:
         n = len(payer_names)
         customer = np.full(n, -1, np.int64)
         method = np.zeros(n, np.int64)
-        at = self._accounts.find(_normalized_accounts(payer_accounts))
+        at = self._accounts.find(_normalized_accounts(payer_accounts, self.config.few_accounts))
         known = np.flatnonzero(at >= 0)
         customer[known] = self._account_code[at[known]]
         method[known] = np.where(customer[known] >= 0, BY_ACCOUNT, BY_AMBIGUOUS)
@@ -265,23 +400,27 @@ class CustomerIndex:
             if not key:
                 continue
             cut = _without_cut_legal_form(key)
-            code = self._name_code.get(key)
+            code = self._exact_name(raw, key)
             if code is None and cut:
                 code = self._name_code.get(cut)
+            if code is not None and code >= 0 and self._longer_name_elsewhere(raw, code):
+                code = -1
             if code is not None:
                 found_code[u] = code
                 found_method[u] = BY_AMBIGUOUS if code < 0 else BY_NAME
                 continue
+            full = " ".join(_words(raw))
             plain = _plain_name(raw)
             plain = _without_cut_legal_form(plain) or plain
             if len(plain) >= self.config.name_prefix_min:
-                codes = self._by_prefix(plain) | self._by_prefix(cut or key)
+                # The name as printed too: its last word may begin a longer name.
+                codes = self._by_prefix(full) | self._by_prefix(plain) | self._by_prefix(cut or key)
                 if codes:
                     code = self._resolve(codes)
                     found_code[u] = -1 if code is None else code
                     found_method[u] = BY_AMBIGUOUS if code is None else BY_PREFIX
                     continue
-            if len(key) >= 5:
+            if len(key) >= self.config.name_fuzzy_min_length:
                 fuzzy_rows.append(u)
                 fuzzy_keys.append(key)
         self._fuzzy(fuzzy_rows, fuzzy_keys, found_code, found_method)
@@ -290,7 +429,7 @@ class CustomerIndex:
         family = np.full(n, -1, np.int64)
         known = customer >= 0
         family[known] = self.family[customer[known]]
-        return Identification(customer, family, method, METHOD_SCORE[method])
+        return Identification(customer, family, method, self._method_score[method])
 
     def _fuzzy(
         self, rows: list[int], keys: list[str], found_code: np.ndarray, found_method: np.ndarray
@@ -309,7 +448,9 @@ class CustomerIndex:
             if not len(scored):
                 continue
             # Best first, the earlier name first among equals.
-            top = np.argsort(-score.astype(np.int64), kind="stable")[:8]
+            top = np.argsort(-score.astype(np.int64), kind="stable")[
+                : self.config.name_fuzzy_rivals
+            ]
             ranked, ranked_score = scored[top].tolist(), score[top].tolist()
             if ranked_score[0] < cutoff:
                 continue
@@ -369,6 +510,29 @@ def _names_on_invoices(open_items: pa.Table) -> tuple[pa.Array, pa.Array, pa.Arr
     )
 
 
+def _with_spelling_variants(codes: np.ndarray, texts: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """The (customer, name) entries plus, for names beyond ASCII, their other spellings.
+
+    Example:
+        >>> codes, texts = _with_spelling_variants(np.array([0, 1]), pa.array(["Acme", "Weiß"]))
+        >>> codes.tolist(), texts.to_pylist()
+        ([0, 1, 1], ['Acme', 'Weiß', 'Wei'])
+    """
+    texts = pc.fill_null(texts.cast(pa.string()), "")
+    beyond = np.flatnonzero(~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False))
+    extra_codes, extra_texts = [], []
+    for k in beyond.tolist():
+        for variant in name_variants(texts[k].as_py()):
+            extra_codes.append(codes[k])
+            extra_texts.append(variant)
+    if not extra_codes:
+        return codes, texts
+    return (
+        np.concatenate([codes, np.array(extra_codes, codes.dtype)]),
+        pa.concat_arrays([texts, pa.array(extra_texts, pa.string())]),
+    )
+
+
 def _resolved(
     key: np.ndarray, code: np.ndarray, n_keys: int, family: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -395,17 +559,13 @@ def _resolved(
     return np.where(low_code == high_code, low_code, one_family), one_family
 
 
-# Up to this many accounts are normalised one by one in Python.
-_FEW_ACCOUNTS = 16
-
-
-def _normalized_accounts(accounts: pa.Array) -> pa.Array:
+def _normalized_accounts(accounts: pa.Array, few: int) -> pa.Array:
     """:func:`normalize_account` of each value ("" for null), vectorised.
 
     Arrow's upper case maps one character to one; Python's can expand ("ß" to
     "SS"), so the few values that are not ASCII go through Python.
     """
-    if len(accounts) <= _FEW_ACCOUNTS:
+    if len(accounts) <= few:
         # A payment or a few: Python per value beats four Arrow kernels.
         return pa.array([normalize_account(a) for a in accounts.to_pylist()], pa.string())
     accounts = pc.fill_null(accounts.cast(pa.string()), "")

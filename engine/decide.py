@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cashmatch.engine.customers import STRONG_METHODS
+from cashmatch.engine.customers import strong_method_codes
 from cashmatch.engine.index import OpenItemIndex
 from cashmatch.engine.schemas import (
     RESIDUAL_BANK_FEE,
@@ -35,24 +35,6 @@ from cashmatch.engine.scoring import (
 )
 from cashmatch.engine.subset_sum import find_subsets, search_pool
 
-# Reasons that may be applied without a person, given enough confidence.
-AUTO_REASONS = frozenset(
-    {
-        "remittance_advice",
-        "ref_exact+amount_exact",
-        "refs_all+amount_exact",
-        "ref_exact+fee_shortpay",
-        "ref_exact+discount",
-        "refs_all+fee_shortpay",
-        "refs_all+discount",
-        "ref+subset_sum",
-        "ref_fuzzy+amount_exact",
-        "ref_exact+partial",
-        "ref_exact+overpay",
-        "customer+amount_unique",
-        "customer+subset_sum",
-    }
-)
 RESIDUAL_OF = {
     AMOUNT_EXACT: RESIDUAL_NONE,
     AMOUNT_FEE: RESIDUAL_BANK_FEE,
@@ -60,10 +42,7 @@ RESIDUAL_OF = {
     AMOUNT_PARTIAL: RESIDUAL_LEAVE_OPEN,
     AMOUNT_OVER: RESIDUAL_NONE,
 }
-_STRONG_REF = 0.9
 _NO_REFS = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
-AMBIGUITY_MARGIN = 0.05
-SUGGESTION_CAP = 0.85
 
 
 @dataclass
@@ -101,6 +80,7 @@ class PaymentFacts:
     family: int
     method: int
     fee_max: int
+    slack: int  # how far above the amount an invoice may be and be paid short
     ref_rows: np.ndarray
     ref_quality: np.ndarray
     ref_structured: np.ndarray
@@ -150,6 +130,8 @@ class Decider:
         self.index = index
         self.config = index.config
         self.rule = self.config.rule_confidence
+        self.auto_reasons = frozenset(self.config.auto_reasons)
+        self.strong_methods = tuple(strong_method_codes(self.config).tolist())
         self.discount_bp = np.array(self.config.discount_rates_bp, np.int64)
 
     def relation(self, facts: PaymentFacts, total: int, rows: list[int]) -> int:
@@ -179,13 +161,16 @@ class Decider:
         if relation is None:
             relation = self.relation(facts, total, rows)
         rows, applied, residual, actions, unapplied = allocate(index, facts.amount, rows, relation)
+        config = self.config
         confidence = self.rule.get(reason, 0.5)
         notes = []
-        if any(facts.value_date < int(index.issue[r]) - 3 for r in rows):
-            confidence *= 0.85
+        if any(
+            facts.value_date < int(index.issue[r]) - config.paid_before_issue_days for r in rows
+        ):
+            confidence *= config.paid_before_issue_factor
             notes.append("paid_before_issue")
         if conflict:
-            confidence *= 0.9
+            confidence *= config.other_customer_factor
             notes.append("payer_is_other_customer")
         return Hypothesis(
             rows,
@@ -195,13 +180,13 @@ class Decider:
             unapplied,
             reason,
             confidence,
-            auto=reason in AUTO_REASONS,
+            auto=reason in self.auto_reasons,
             notes=notes,
         )
 
     def all_quoted(self, amount: int, value_date: int, rows: list[int]) -> list[Hypothesis]:
         """The decision for a payment :func:`quoted_group_matches` found: its quotes, in full."""
-        facts = PaymentFacts(amount, -1, value_date, -1, -1, 0, 0, *_NO_REFS, [])
+        facts = PaymentFacts(amount, -1, value_date, -1, -1, 0, 0, 0, *_NO_REFS, [])
         return self._rank([self.hypothesis(facts, rows, "refs_all+amount_exact", AMOUNT_EXACT)])
 
     def completed(
@@ -211,7 +196,7 @@ class Decider:
 
         ``rows``: the quoted invoice, then those found (see :mod:`~cashmatch.engine.overpaid`).
         """
-        facts = PaymentFacts(amount, -1, value_date, -1, -1, 0, 0, *_NO_REFS, [])
+        facts = PaymentFacts(amount, -1, value_date, -1, -1, 0, 0, 0, *_NO_REFS, [])
         h = self.hypothesis(facts, rows, "ref+subset_sum", AMOUNT_EXACT)
         self._unproven(h, proven)
         return self._rank([h])
@@ -220,7 +205,14 @@ class Decider:
         """The decision for a payment :func:`obvious_matches` settled: its one quote, in full."""
         reason = "ref_exact+amount_exact"
         h = Hypothesis(
-            [row], [amount], [0], [RESIDUAL_NONE], 0, reason, self.rule.get(reason, 0.5), auto=True
+            [row],
+            [amount],
+            [0],
+            [RESIDUAL_NONE],
+            0,
+            reason,
+            self.rule.get(reason, 0.5),
+            auto=reason in self.auto_reasons,
         )
         return self._rank([h])
 
@@ -267,8 +259,8 @@ class Decider:
                 actions,
                 0,
                 "remittance_advice",
-                self.rule.get("remittance_advice", 0.99),
-                auto=True,
+                self.rule.get("remittance_advice", 0.5),
+                auto="remittance_advice" in self.auto_reasons,
             )
         )
 
@@ -291,9 +283,10 @@ class Decider:
             if own:
                 quoted = own
             else:
-                conflict = facts.method in STRONG_METHODS
-        strong = [row for row, q in quoted if q >= _STRONG_REF]
-        weak = [row for row, q in quoted if q < _STRONG_REF]
+                conflict = facts.method in self.strong_methods
+        strong_quality = self.config.strong_reference_quality
+        strong = [row for row, q in quoted if q >= strong_quality]
+        weak = [row for row, q in quoted if q < strong_quality]
         # When a quoted invoice is open for exactly the amount paid, the other
         # quoted numbers can only be rivals of equal amount: combination searches
         # for them are skipped.
@@ -337,7 +330,7 @@ class Decider:
             # the invoice's customer: otherwise it may be another company's number.
             if facts.family != index.family[row]:
                 h.auto = False
-                h.confidence = min(h.confidence, SUGGESTION_CAP)
+                h.confidence = min(h.confidence, self.config.suggestion_cap)
                 h.notes.append("payer_not_confirmed")
             hyps.append(h)
 
@@ -362,7 +355,7 @@ class Decider:
             # A part payment of a quoted invoice is posted only when the payer is
             # known to be its customer.
             h = self.hypothesis(facts, [row], "ref_exact+partial", rel, conflict)
-            if not (facts.method in STRONG_METHODS and facts.family == index.family[row]):
+            if not (facts.method in self.strong_methods and facts.family == index.family[row]):
                 h.confidence = min(h.confidence, self.rule.get("ref+amount_mismatch", 0.6))
                 h.auto = False
             hyps.append(h)
@@ -405,10 +398,10 @@ class Decider:
                 facts.amount,
                 config.subset_max_items,
                 config.subset_max_combination,
-                config.subset_max_coincidence,
+                float(config.subset_max_coincidence),
             )
             if count == 1 and proven and len(positions) > 1:
-                rows = [group[k] for k in positions]
+                rows = [group[k] for k in positions.tolist()]
                 hyps.append(self.hypothesis(facts, rows, "ref+subset_sum", AMOUNT_EXACT, conflict))
             else:
                 hyps.append(self.hypothesis(facts, group, "ref+amount_mismatch", rel, conflict))
@@ -438,6 +431,7 @@ class Decider:
             config.subset_max_items,
             config.subset_max_combination,
             config.subset_max_coincidence,
+            config.issue_grace_days,
         )
         return int(count), rows.tolist(), bool(proven and not cut)
 
@@ -461,9 +455,9 @@ class Decider:
 
     def _from_customer(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
         index, config = self.index, self.config
-        strong = facts.method in STRONG_METHODS
+        strong = facts.method in self.strong_methods
         exact = index.amount_rows(facts.family, facts.currency, facts.amount, facts.amount)
-        exact = exact[index.issue[exact] <= facts.value_date + 5]
+        exact = exact[index.issue[exact] <= facts.value_date + config.issue_grace_days]
         if len(exact) > 1:
             oldest = int(exact[np.argmin(index.due[exact])])
             hyps.append(self.hypothesis(facts, [oldest], "customer+amount_ambiguous", AMOUNT_EXACT))
@@ -485,11 +479,9 @@ class Decider:
             return
         # Short payments without a reference: a person decides between fee,
         # discount and dispute.
-        high = facts.amount + max(
-            facts.fee_max, facts.amount * max(config.discount_rates_bp) // 9000
-        )
+        high = facts.amount + facts.slack
         short = index.amount_rows(facts.family, facts.currency, facts.amount + 1, high)
-        for row in short[:3]:
+        for row in short[: config.customer_short_candidates]:
             row = int(row)
             rel = self.relation(facts, int(index.amount[row]), [row])
             reason = {AMOUNT_FEE: "customer+fee_shortpay", AMOUNT_DISCOUNT: "customer+discount"}
@@ -500,18 +492,21 @@ class Decider:
         """A combination found in part of the pool may have a twin outside it: suggest it."""
         if not proven:
             h.auto = False
-            h.confidence = min(h.confidence, SUGGESTION_CAP)
+            h.confidence = min(h.confidence, self.config.suggestion_cap)
             h.notes.append("search_not_exhaustive")
 
     def _weak_identity(self, facts: PaymentFacts, h: Hypothesis, strong: bool) -> None:
         if not strong:
-            h.confidence *= 0.9
+            h.confidence *= self.config.fuzzy_payer_factor
             h.auto = False
             h.notes.append("payer_identified_by_fuzzy_name")
 
     def _from_amount(self, facts: PaymentFacts, hyps: list[Hypothesis]) -> None:
-        rows = self.index.global_amount_rows(facts.currency, facts.amount, limit=3)
-        rows = rows[self.index.issue[rows] <= facts.value_date + 5]
+        config = self.config
+        rows = self.index.global_amount_rows(
+            facts.currency, facts.amount, limit=config.amount_only_max_invoices
+        )
+        rows = rows[self.index.issue[rows] <= facts.value_date + config.issue_grace_days]
         if len(rows):
             oldest = int(rows[np.argmin(self.index.due[rows])])
             hyps.append(self.hypothesis(facts, [oldest], "amount_only", AMOUNT_EXACT))
@@ -526,19 +521,21 @@ class Decider:
         ranked = sorted(best.values(), key=lambda h: -h.confidence)
         if not ranked:
             return ranked
+        config = self.config
+        cap = config.suggestion_cap
         top = ranked[0]
-        top.auto = top.auto and top.confidence >= self.config.auto_threshold
+        top.auto = top.auto and top.confidence >= config.auto_threshold
         rival = max((h.raw_confidence for h in ranked[1:]), default=0.0)
-        if rival >= top.confidence - AMBIGUITY_MARGIN:
+        if rival >= top.confidence - config.ambiguity_margin:
             if top.auto:
                 top.notes.append("rival_hypothesis")
             top.auto = False
-            top.confidence = min(top.confidence, SUGGESTION_CAP)
+            top.confidence = min(top.confidence, cap)
         for h in ranked[1:]:
             h.auto = False
-            h.confidence = min(h.confidence, SUGGESTION_CAP)
+            h.confidence = min(h.confidence, cap)
         if not top.auto:
-            top.confidence = min(top.confidence, SUGGESTION_CAP)
+            top.confidence = min(top.confidence, cap)
         return ranked
 
 
@@ -569,9 +566,10 @@ def obvious_matches(
     n = len(amount)
     if len(index) == 0:
         return np.full(n, -1, np.int64)
+    config = index.config
     payment, invoice = hit_payment, hit_invoice
     valid = (index.currency[invoice] == currency[payment]) & (index.amount[invoice] > 0)
-    strong = valid & (hit_quality >= _STRONG_REF)
+    strong = valid & (hit_quality >= config.strong_reference_quality)
     fits = valid & (index.amount[invoice] == amount[payment])
     fits_count = np.bincount(payment[fits], minlength=n)
     row = np.full(n, -1, np.int64)
@@ -591,7 +589,7 @@ def obvious_matches(
     ok &= hit_count <= max_hits
     safe_row = np.maximum(row, 0)
     ok &= (family < 0) | (family == index.family[safe_row])
-    ok &= value_date >= index.issue[safe_row] - 3
+    ok &= value_date >= index.issue[safe_row] - config.paid_before_issue_days
     return np.where(ok, row, -1)
 
 
@@ -622,7 +620,7 @@ def single_quotes(
     chosen = (hit_count[hit_payment] == 1) & pending[hit_payment] & ~has_remittance[hit_payment]
     payment, invoice = hit_payment[chosen], hit_invoice[chosen]
     payer_family = family[payment]
-    ok = (hit_quality[chosen] >= _STRONG_REF) & (amount[payment] > 0)
+    ok = (hit_quality[chosen] >= index.config.strong_reference_quality) & (amount[payment] > 0)
     ok &= (index.currency[invoice] == currency[payment]) & (index.amount[invoice] > 0)
     ok &= (payer_family < 0) | (payer_family == index.family[invoice])
     return payment[ok], invoice[ok]
@@ -681,7 +679,7 @@ def short_quote_matches(
     # looks at the payer's own open items) when known by a fuzzy name only.
     partial = relation == AMOUNT_PARTIAL
     known = family[payment] >= 0
-    searched = partial & known & ~np.isin(method[payment], STRONG_METHODS)
+    searched = partial & known & ~np.isin(method[payment], strong_method_codes(config))
     keep = ~searched
     return payment[keep], invoice[keep], relation[keep], (partial & ~known)[keep]
 
@@ -723,7 +721,7 @@ def quoted_group_matches(
     payer_family = family[payment]
     usable = (index.currency[invoice] == currency[payment]) & (index.amount[invoice] > 0)
     weighed = usable & ((payer_family < 0) | (index.family[invoice] == payer_family))
-    strong = weighed & (hit_quality >= _STRONG_REF)
+    strong = weighed & (hit_quality >= index.config.strong_reference_quality)
     count = np.bincount(payment[weighed], minlength=n)
     total = np.bincount(payment[weighed], weights=index.amount[invoice][weighed], minlength=n)
     lowest = np.full(n, np.iinfo(np.int64).max, np.int64)

@@ -11,9 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Below this many items a kernel runs on one thread: starting the parallel
-# threads costs milliseconds, more than the work of a small batch or one payment.
-PARALLEL_MIN_ITEMS = 20_000
+from cashmatch.engine.config import MatchConfig
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -241,22 +239,17 @@ def _probe(hashes, directory, shift, h):
     return -1
 
 
-# Below this many queries they are probed as they come; above, grouped by
-# their top bits (a counting sort, linear): neighbouring probes then share the
-# index's cache lines and pages, several times faster on a million queries.
-ORDERED_MIN_QUERIES = 2048
-
-
 @nb.njit(cache=True)
-def _probe_order(queries, selected):
+def _probe_order(queries, selected, ordered_min):
     """``queries[selected]`` grouped by their top bits, and each one's position in ``selected``.
 
     A counting sort: it reads the queries in order and writes each group as a
     stream, so that the probes after it read the index, the queries and their
-    results sequentially rather than at random.
+    results sequentially rather than at random: several times faster on a
+    million queries. Below ``ordered_min`` queries they are probed as they come.
     """
     n = len(selected)
-    if n < ORDERED_MIN_QUERIES:
+    if n < ordered_min:
         return queries[selected], np.arange(n)
     bits = min(12, np.int64(np.log2(n)) - 1)
     shift = np.uint64(64 - bits)
@@ -277,10 +270,10 @@ def _probe_order(queries, selected):
 
 
 @nb.njit(cache=True)
-def _lookup(hashes, directory, shift, starts, rows, queries, selected, max_hits):
+def _lookup(hashes, directory, shift, starts, rows, queries, selected, max_hits, ordered_min):
     """(query, row) pairs of ``queries[selected]`` in query order, buckets over max_hits skipped."""
     n = len(selected)
-    grouped, origin = _probe_order(queries, selected)
+    grouped, origin = _probe_order(queries, selected, ordered_min)
     pos = np.full(n, -1, np.int64)
     for m in range(n):
         p = _probe(hashes, directory, shift, grouped[m])
@@ -312,12 +305,14 @@ def lookup_hashes(
     queries: np.ndarray,
     selected: np.ndarray,
     max_hits: int,
+    ordered_min: int = MatchConfig.ordered_min_queries,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every (query, row) hit of the queries ``queries[selected]`` in a CSR hash index.
 
     The index is ``hashes`` (sorted, distinct, with its :func:`bucket_directory`)
     and, for hash ``p``, the rows ``rows[starts[p]:starts[p + 1]]``; a hash
-    carried by more than ``max_hits`` rows is skipped.
+    carried by more than ``max_hits`` rows is skipped. From ``ordered_min``
+    queries they are grouped by their top bits before probing (speed only).
 
     Returns:
         (query, row): ``query`` is the position in ``queries`` (taken from
@@ -332,19 +327,8 @@ def lookup_hashes(
         np.asarray(queries, np.uint64),
         np.asarray(selected, np.int64),
         max_hits,
+        ordered_min,
     )
-
-
-def hash_strings_naive(strings: list[str], skip: int = -1) -> np.ndarray:
-    """Plain-Python FNV-1a, the reference the numba kernels are tested against."""
-    out = []
-    for text in strings:
-        h = 0xCBF29CE484222325
-        for k, byte in enumerate(text.encode()):
-            if k != skip:
-                h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-        out.append(h)
-    return np.array(out, dtype=np.uint64)
 
 
 @nb.njit(cache=True)
@@ -468,6 +452,7 @@ def _typo_join_pass(
     q_low,
     q_high,
     i_amount,
+    ordered_min,
 ):
     """The (token, invoice) one-edit matches of every query, in query order then bucket order.
 
@@ -478,7 +463,7 @@ def _typo_join_pass(
     n = len(q_hash)
     counts = np.zeros(n, np.int64)
     bucket = np.full(n, -1, np.int64)
-    grouped, origin = _probe_order(q_hash, np.arange(n))
+    grouped, origin = _probe_order(q_hash, np.arange(n), ordered_min)
     none = np.empty(0, np.int64)
     for m in nb.prange(n):
         p = _probe(hashes, directory, shift, grouped[m])
@@ -544,10 +529,13 @@ def typo_join_buffers(
     amount_low: np.ndarray | None = None,
     amount_high: np.ndarray | None = None,
     invoice_amount: np.ndarray | None = None,
+    parallel_min: int = MatchConfig.parallel_min_items,
+    ordered_min: int = MatchConfig.ordered_min_queries,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`typo_join` on strings already read into (offsets, bytes) buffers (see ``_buffers``).
 
-    ``directory`` and ``shift`` are the index hashes' :func:`bucket_directory`.
+    ``directory`` and ``shift`` are the index hashes' :func:`bucket_directory`;
+    from ``parallel_min`` queries the join runs on every core (speed only).
     """
     t_off, t_data = tokens
     i_off, i_data = invoice_keys
@@ -555,7 +543,7 @@ def typo_join_buffers(
     if invoice_amount is None:
         invoice_amount = np.zeros(len(i_off) - 1, np.int64)
         amount_low, amount_high = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    kernel = _typo_join_pass if n >= PARALLEL_MIN_ITEMS else _typo_join_serial
+    kernel = _typo_join_pass if n >= parallel_min else _typo_join_serial
     return kernel(
         np.asarray(query_hashes, np.uint64),
         np.asarray(query_token, np.int64),
@@ -572,6 +560,7 @@ def typo_join_buffers(
         np.asarray(amount_low, np.int64),
         np.asarray(amount_high, np.int64),
         np.asarray(invoice_amount, np.int64),
+        ordered_min,
     )
 
 
@@ -589,6 +578,8 @@ def typo_join(
     amount_low: np.ndarray | None = None,
     amount_high: np.ndarray | None = None,
     invoice_amount: np.ndarray | None = None,
+    parallel_min: int = MatchConfig.parallel_min_items,
+    ordered_min: int = MatchConfig.ordered_min_queries,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Join hashed query keys against an index and keep the pairs exactly one edit apart.
 
@@ -601,7 +592,8 @@ def typo_join(
     matches, so a bucket shared by dozens of sequentially numbered invoices
     costs comparisons, not memory. With ``amount_low`` / ``amount_high`` (per
     query) and ``invoice_amount``, only invoices whose amount lies in the
-    query's range are compared at all.
+    query's range are compared at all. ``parallel_min`` and ``ordered_min``
+    choose how the join runs (see :func:`typo_join_buffers`), never what it finds.
 
     Returns:
         (token, invoice) positions of the matches (may repeat), in query order.
@@ -620,4 +612,6 @@ def typo_join(
         amount_low,
         amount_high,
         invoice_amount,
+        parallel_min,
+        ordered_min,
     )

@@ -17,64 +17,19 @@ import pyarrow.compute as pc
 
 from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.customers import CustomerIndex
-from cashmatch.engine.errors import InputError
+from cashmatch.engine.global_facts import LedgerCounts
 from cashmatch.engine.hashing import StringLookup
-from cashmatch.engine.money import CURRENCY_EXPONENTS
 from cashmatch.engine.moved_rows import move_rows
 from cashmatch.engine.references import ReferenceIndex
-from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS
 
-
-def conform(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
-    """Select and cast ``table`` to ``schema``; missing nullable columns become nulls.
-
-    Raises:
-        InputError: a required column is missing, holds nulls, or cannot be cast.
-    """
-    columns = []
-    for spec in schema:
-        if spec.name not in table.column_names:
-            if not spec.nullable:
-                raise InputError(name, None, spec.name, "missing required column")
-            columns.append(pa.nulls(table.num_rows, spec.type))
-            continue
-        column = table[spec.name]
-        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-        try:
-            # A cast costs tens of microseconds even to the same type: one payment's worth.
-            column = column if column.type == spec.type else column.cast(spec.type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
-            raise InputError(
-                name, None, spec.name, f"cannot be read as {spec.type}: {error}"
-            ) from None
-        if not spec.nullable and column.null_count:
-            row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-            raise InputError(name, row, spec.name, "a value is required")
-        columns.append(column)
-    return pa.table(columns, schema=schema)
-
-
-def check_unique(values: pa.Array, table: str, column: str) -> None:
-    """Raise InputError naming the second row of the first duplicate value."""
-    if len(values) < 2:
-        return
-    counts = pc.value_counts(values)
-    dupes = pc.filter(counts, pc.greater(counts.field("counts"), 1))
-    if len(dupes):
-        value = dupes[0]["values"].as_py()
-        rows = np.flatnonzero(pc.equal(values, value).to_numpy(zero_copy_only=False))
-        raise InputError(table, int(rows[1]), column, f"duplicate value {value!r}")
-
-
-_KNOWN_CURRENCIES = pa.array(sorted(CURRENCY_EXPONENTS))
-
-
-def check_currencies(values: pa.Array, table: str) -> None:
-    """Raise InputError at the first unknown currency code."""
-    known = pc.is_in(values, value_set=_KNOWN_CURRENCIES)
-    if len(values) and not pc.all(known).as_py():
-        row = int(np.flatnonzero(~known.to_numpy(zero_copy_only=False))[0])
-        raise InputError(table, row, "currency", f"unknown currency {values[row].as_py()!r}")
+# conform, check_unique and check_currencies lived here; kept importable from here.
+from cashmatch.engine.validate import (  # noqa: F401
+    check_currencies,
+    check_unique,
+    conform,
+    validate_customers,
+    validate_open_items,
+)
 
 
 def _days(dates: pa.Array) -> np.ndarray:
@@ -112,6 +67,9 @@ class OpenItemIndex:
     pool_rows: np.ndarray
     # Invoice id lookup, built on first use.
     _ids: StringLookup | None = field(default=None, repr=False)
+    # When the index holds a part of a ledger (a Spark bucket): the ledger's
+    # counts (engine/global_facts.py). None: the index is the whole ledger.
+    ledger: LedgerCounts | None = None
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -212,6 +170,7 @@ class OpenItemIndex:
             old,
             new,
             in_place=in_place,
+            move_each_max=self.config.move_each_max,
         )
         _, global_amounts, global_rows = move_rows(
             self.global_keys,
@@ -222,6 +181,7 @@ class OpenItemIndex:
             old,
             new,
             in_place=in_place,
+            move_each_max=self.config.move_each_max,
         )
         return block_amounts, block_rows, global_amounts, global_rows
 
@@ -253,16 +213,44 @@ class OpenItemIndex:
         return self.block_rows[lo + a : lo + b]
 
     def global_amount_rows(self, currency: int, amount: int, limit: int) -> np.ndarray:
-        """Invoices in ``currency`` open for exactly ``amount``; none if more than ``limit``."""
+        """Invoices in ``currency`` open for exactly ``amount``; none if the ledger has
+        more than ``limit`` (see :meth:`amount_counts`)."""
         lo, hi = self.global_start[currency], self.global_start[currency + 1]
         amounts = self.global_amounts[lo:hi]
         a = np.searchsorted(amounts, amount, "left")
         b = np.searchsorted(amounts, amount, "right")
-        return self.global_rows[lo + a : lo + b] if b - a <= limit else self.global_rows[:0]
+        count = b - a
+        if self.ledger is not None:
+            count = self.ledger.count(self.currencies[currency], amount)
+        return self.global_rows[lo + a : lo + b] if count <= limit else self.global_rows[:0]
+
+    def amount_counts(self, currency: np.ndarray, amount: np.ndarray) -> np.ndarray:
+        """How many open items of the ledger in ``currency`` are open for exactly ``amount``.
+
+        The index's own when it is the whole ledger; else the ledger's
+        (``ledger``). Per element; a currency code of -1 counts 0.
+        """
+        currency = np.asarray(currency, np.int64)
+        amount = np.asarray(amount, np.int64)
+        counts = np.zeros(len(amount), np.int64)
+        for code in np.unique(currency[currency >= 0]).tolist():
+            at = np.flatnonzero(currency == code)
+            if self.ledger is not None:
+                name = self.currencies[code]
+                counts[at] = [self.ledger.count(name, a) for a in amount[at].tolist()]
+                continue
+            amounts = self.global_amounts[self.global_start[code] : self.global_start[code + 1]]
+            counts[at] = np.searchsorted(amounts, amount[at], "right") - np.searchsorted(
+                amounts, amount[at], "left"
+            )
+        return counts
 
 
 def build_index(
-    open_items: pa.Table, customers: pa.Table | None = None, config: MatchConfig | None = None
+    open_items: pa.Table,
+    customers: pa.Table | None = None,
+    config: MatchConfig | None = None,
+    ledger: LedgerCounts | None = None,
 ) -> OpenItemIndex:
     """Index open items (and the optional customer master) for matching.
 
@@ -271,6 +259,10 @@ def build_index(
         customers: a table of :data:`~cashmatch.engine.schemas.CUSTOMERS`, or None
             (customers are then known by the names on their invoices only).
         config: tunables; defaults favour precision.
+        ledger: when ``open_items`` are a part of a ledger (whole customer
+            families, with their master rows), the ledger's counts, which the
+            index then answers (:mod:`~cashmatch.engine.global_facts`): it
+            knows every currency of the ledger.
 
     Raises:
         InputError: a missing column, a duplicate invoice_id, an unknown currency.
@@ -285,17 +277,15 @@ def build_index(
         1
     """
     config = config or MatchConfig()
-    items = conform(open_items, OPEN_ITEMS, "open_items")
-    check_unique(items["invoice_id"], "open_items", "invoice_id")
-    check_currencies(items["currency"], "open_items")
+    items = validate_open_items(open_items)
     if customers is not None:
-        customers = conform(customers, CUSTOMERS, "customers")
-        check_unique(customers["customer_id"], "customers", "customer_id")
+        customers = validate_customers(customers)
     # Closed items (nothing open) cannot take cash.
     items = items.filter(pc.not_equal(items["amount_open_minor"], 0))
     customer_index = CustomerIndex(customers, items, config)
     customer = customer_index.codes(items["customer_id"])
-    currencies = sorted(set(items["currency"].to_pylist()))
+    currencies = set(items["currency"].to_pylist())
+    currencies = sorted(currencies | set(ledger.currencies) if ledger else currencies)
     currency = np.searchsorted(
         np.array(currencies, dtype=str), np.asarray(items["currency"].to_pylist(), dtype=str)
     )
@@ -327,7 +317,9 @@ def build_index(
         customer=customer,
         family=family,
         customers=customer_index,
-        references=ReferenceIndex.build(numbers, config),
+        references=ReferenceIndex.build(
+            numbers, config, pc.take(items["po_number"].combine_chunks(), take)
+        ),
         block_keys=block_keys,
         block_amounts=amount[block_order],
         block_rows=block_order,
@@ -337,4 +329,5 @@ def build_index(
         block_start=np.searchsorted(block_keys, np.arange(n_blocks + 1)),
         global_start=np.searchsorted(currency[global_order], np.arange(len(currencies) + 1)),
         pool_rows=pool_order,
+        ledger=ledger,
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from cashmatch.engine.config import MatchConfig
+
 
 @nb.njit(cache=True, inline="always")
 def _before(key_a, amount_a, row_a, key_b, amount_b, row_b):
@@ -91,10 +93,6 @@ def _move_each(keys, amounts, rows, old_amounts, new_keys, new_amounts, new_rows
     return amounts, rows
 
 
-# Up to this many moved rows, each is shifted into place; beyond, all are merged.
-MOVE_EACH_MAX = 64
-
-
 def move_rows(
     keys: np.ndarray,
     amounts: np.ndarray,
@@ -105,7 +103,7 @@ def move_rows(
     new_amounts: np.ndarray,
     *,
     in_place: bool = False,
-    move_each_max: int = MOVE_EACH_MAX,
+    move_each_max: int = MatchConfig.move_each_max,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sorted lookup arrays where rows ``moved`` (distinct) go from old to new amounts.
 

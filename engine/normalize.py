@@ -14,57 +14,22 @@ import unicodedata
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from anyascii import anyascii
 
 from cashmatch.engine.keys_kernel import reference_keys_fast
 
-# Characters OCR and people confuse with digits. A letter is folded onto its
-# digit only between two digits ("2O24", "000I23"): at the edge of a number it
-# is as likely a real prefix letter ("S2024-001").
-OCR_FOLDS = {"0": "OQD", "1": "IL", "5": "S", "8": "B", "2": "Z"}
-
-
-def fold_ocr_arrow(values: pa.Array) -> pa.Array:
-    """Fold OCR-confusable letters that stand between digits onto those digits (vectorised).
-
-    Example:
-        >>> fold_ocr_arrow(pa.array(["2O24-000I23", "SO-100", "1O1O1"])).to_pylist()
-        ['2024-000123', 'SO-100', '10101']
-    """
-    letters = "".join(OCR_FOLDS.values())
-    # Few strings have a letter between digits: fold only those.
-    mask = pc.fill_null(pc.match_substring_regex(values, f"[0-9][{letters}][0-9]"), False)
-    if not pc.any(mask).as_py():
-        return values
-    folded = pc.filter(values, mask)
-    for digit, group in OCR_FOLDS.items():
-        pattern = f"([0-9])[{group}]([0-9])"
-        # Twice, because a match consumes the digit a neighbouring match needs ("1O1O1").
-        for _ in range(2):
-            folded = pc.replace_substring_regex(folded, pattern, rf"\1{digit}\2")
-    positions = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-    out = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
-    out[positions] = folded.to_numpy(zero_copy_only=False)
-    return pa.array(out, pa.string())
-
 
 def reference_keys(raw: pa.Array) -> dict[str, pa.Array]:
-    """The lookup keys of references; see :func:`reference_keys_arrow`, of which this is the
-    one-pass numba implementation (:mod:`cashmatch.engine.keys_kernel`).
-
-    Example:
-        >>> keys = reference_keys(pa.array(["INV-2024-000123", "inv 2O24/123"]))
-        >>> keys["folded"].to_pylist(), keys["groups"].to_pylist()
-        (['INV2024000123', 'INV2024123'], ['2024123', '2024123'])
-    """
-    return reference_keys_fast(raw)
-
-
-def reference_keys_arrow(raw: pa.Array) -> dict[str, pa.Array]:
     """The keys under which a reference (invoice number or payment token) is looked up.
+
+    One numba pass over the UTF-8 bytes (:mod:`cashmatch.engine.keys_kernel`);
+    tests/naive.py holds its plain twin, written with pyarrow's regular expressions.
 
     Returns:
         ``alnum``: upper-cased letters and digits only ("INV-2024-000123" → "INV2024000123").
-        ``folded``: ``alnum`` with OCR-confusable letters folded onto digits.
+        ``folded``: ``alnum`` with OCR-confusable letters folded onto digits
+            (:data:`~cashmatch.engine.keys_kernel.OCR_FOLDS`), where they stand
+            between two digits.
         ``digits``: the digits of ``folded``, leading zeros dropped ("2024000123"),
             which survives a dropped prefix or changed separators.
         ``groups``: each digit group stripped of its leading zeros, then joined
@@ -72,17 +37,10 @@ def reference_keys_arrow(raw: pa.Array) -> dict[str, pa.Array]:
 
     Example:
         >>> keys = reference_keys(pa.array(["INV-2024-000123", "inv 2O24/123"]))
-        >>> keys["digits"].to_pylist(), keys["groups"].to_pylist()
-        (['2024000123', '2024123'], ['2024123', '2024123'])
+        >>> keys["folded"].to_pylist(), keys["digits"].to_pylist(), keys["groups"].to_pylist()
+        (['INV2024000123', 'INV2024123'], ['2024000123', '2024123'], ['2024123', '2024123'])
     """
-    upper = pc.utf8_upper(pc.fill_null(raw, ""))
-    alnum = pc.replace_substring_regex(upper, r"[^A-Z0-9]+", "")
-    folded_sep = fold_ocr_arrow(pc.replace_substring_regex(upper, r"[^A-Z0-9]+", "-"))
-    folded = pc.replace_substring(folded_sep, "-", "")
-    digits = pc.utf8_ltrim(pc.replace_substring_regex(folded, r"[^0-9]+", ""), characters="0")
-    groups = pc.replace_substring_regex(folded_sep, r"(^|[^0-9])0+([0-9])", r"\1\2")
-    groups = pc.replace_substring_regex(groups, r"[^0-9]+", "")
-    return {"alnum": alnum, "folded": folded, "digits": digits, "groups": groups}
+    return reference_keys_fast(raw)
 
 
 # Legal forms, dropped from company names: banks drop them, ERPs keep them.
@@ -128,6 +86,15 @@ LEGAL_FORMS = frozenset(
         "UG",
     ]
 )
+# Legal forms of names written in other scripts, as their transliterations
+# read (ООО, ЕООД, ТОВ; Α.Ε., Ε.Π.Ε.; 株式会社 as KK or Kabushiki Kaisha; 有限公司
+# in pinyin; Danish ApS). Dropped like the others, but never taken for a form
+# the bank cut short: their prefixes ("O", "YOU", "GO") are ordinary words.
+TRANSLITERATED_LEGAL_FORMS = frozenset(
+    ["OOO", "OAO", "ZAO", "PAO", "AO", "EOOD", "OOD", "TOV", "AE", "EPE", "OE", "IKE", "KK",
+     "KABUSHIKI", "KAISHA", "YUGEN", "YOUXIAN", "GONGSI", "YOUXIANGONGSI", "APS"]
+)  # fmt: skip
+LEGAL_FORMS = LEGAL_FORMS | TRANSLITERATED_LEGAL_FORMS
 
 # Words banks abbreviate when they cut names to fit a field; both sides are
 # mapped to the short form.
@@ -162,18 +129,108 @@ ABBREVIATIONS = {
 }
 
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+# German (and Nordic) spelling of letters a bank without them writes as two.
+_TWO_LETTERS = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ä": "ae", "ö": "oe", "ü": "ue",
+                              "Ø": "OE", "ø": "oe", "Å": "AA", "å": "aa"})  # fmt: skip
+# Japanese bank (Zengin) legal-form marks: カ) or (カ for 株式会社, ユ) for 有限会社;
+# and the legal forms of Chinese and Japanese names, which transliteration would
+# glue to the name (anyascii writes no spaces between syllables).
+_CJK_FORM = re.compile(
+    r"(^|\s)[カユ]\)|\([カユ](\s|$)|股份有限公司|有限责任公司|有限公司|株式会社|有限会社|合同会社"
+)
+
+
+def transliterate(name: str) -> str:
+    """A name in ASCII: accents dropped, other scripts transliterated (anyascii).
+
+    Half-width katakana (how Japanese banks print payers) is widened first and
+    its legal-form mark (カ) for 株式会社) dropped, so that it reads like the
+    full-width reading a master keeps.
+
+    Example:
+        >>> transliterate("ООО «Химпром»"), transliterate("Weiß Ærø"), transliterate("ｶ)ﾔﾏﾀﾞ")
+        ('OOO <<Khimprom>>', 'Weiss Aero', 'yamada')
+    """
+    if name.isascii():
+        return name
+    text = unicodedata.normalize("NFKC", name)
+    if _CJK_FORM.search(text):
+        text = _CJK_FORM.sub(" ", text)
+    return anyascii(text).strip()
+
+
+def name_variants(name: str) -> list[str]:
+    """Other ASCII spellings a bank may print for a name with letters beyond ASCII.
+
+    The German convention (ö → OE, ä → AE, ü → UE, ø → OE, å → AA), and the
+    letters a bank system cannot print dropped, as banks (and this engine,
+    before transliteration) did. Empty for a name in ASCII.
+
+    Example:
+        >>> name_variants("Schröder Weiß GmbH")
+        ['Schroeder Weiss GmbH', 'Schroder Wei GmbH']
+    """
+    if name.isascii():
+        return []
+    german = transliterate(name.translate(_TWO_LETTERS))
+    dropped = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    plain = transliterate(name)
+    return [v for v in dict.fromkeys([german, dropped]) if v != plain and v.strip()]
+
+
+# Letters transliteration systems write differently (Cyrillic: SWIFT, ICAO,
+# BGN, GOST; Greek: ELOT and the phonetic habit; Japanese: Hepburn and kana
+# read letter by letter), folded onto one spelling, in this order.
+_SKELETON_FOLDS = (
+    ("SHCH", "SH"), ("SHH", "SH"), ("KH", "H"), ("X", "H"), ("CZ", "C"), ("TS", "C"),
+    ("ZH", "J"), ("PH", "F"), ("TH", "T"), ("CH", "H"), ("IY", "Y"), ("HY", "H"),
+    ("IU", "U"), ("YU", "U"), ("JU", "U"), ("IA", "A"), ("YA", "A"), ("JA", "A"),
+    ("IE", "E"), ("YE", "E"), ("JE", "E"), ("YO", "O"), ("JO", "O"), ("OU", "O"),
+    ("EV", "EI"), ("AV", "AI"), ("Y", "I"), ("J", "I"),
+)  # fmt: skip
+_REPEATS = re.compile(r"(.)\1+")
+# Initials written with dots ("S.A.", "E.P.E.", "S.p.A." upper-cased): one word.
+_DOTTED = re.compile(r"(?<![A-Z0-9])(?:[A-Z]\.){1,}[A-Z](?![A-Z0-9])\.?")
+
+
+def _dotted(text: str) -> str:
+    """Join dotted initials into one word: "E.P.E." -> "EPE", "S.P.A" -> "SPA"."""
+    if "." not in text:
+        return text
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+
+
+def name_skeleton(key: str) -> str:
+    """A normalised name with the letters transliteration systems disagree on folded.
+
+    Both sides of a comparison of names from another script go through it: the
+    bank's rendering by one system, the master's by another, meet here.
+
+    Example:
+        >>> name_skeleton("HIMPROM IUPITER"), name_skeleton("KHIMPROM YUPITER")
+        ('HIMPROMUPITER', 'HIMPROMUPITER')
+        >>> name_skeleton("YAMADASEISAKUSHIYO"), name_skeleton("YAMADA SEISAKUSHO")
+        ('AMADASEISAKUSHO', 'AMADASEISAKUSHO')
+    """
+    text = key.replace(" ", "")
+    for a, b in _SKELETON_FOLDS:
+        text = text.replace(a, b)
+    return _REPEATS.sub(r"\1", text)
 
 
 # The same names come back with every batch and every index rebuild (a
 # customer's payments, the master's names): each is normalised once.
 @functools.lru_cache(maxsize=1 << 18)
-def normalize_name(name: str | None, abbreviate: bool = True) -> str:
+def normalize_name(name: str | None, abbreviate: bool = True, keep_legal: bool = False) -> str:
     """Normalise a company name the way a bank statement would print it, minus the noise.
 
-    Accents are removed, case folded, punctuation dropped, common words
+    Accents are removed and other scripts transliterated
+    (:func:`transliterate`), case folded, punctuation dropped, common words
     abbreviated and legal forms dropped, so that "Müller & Söhne GmbH" and
-    "MULLER SOHNE" meet. With ``abbreviate=False`` long words are kept whole,
-    for comparing with a name the bank cut in the middle of a word.
+    "MULLER SOHNE" meet, and "ООО «Химпром»" and "KHIMPROM". With
+    ``abbreviate=False`` long words are kept whole,
+    for comparing with a name the bank cut in the middle of a word; with
+    ``keep_legal=True`` legal forms are kept too.
 
     Example:
         >>> normalize_name("Müller & Söhne GmbH"), normalize_name("ACME INTERNATIONAL, INC.")
@@ -181,11 +238,13 @@ def normalize_name(name: str | None, abbreviate: bool = True) -> str:
     """
     if not name:
         return ""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
+    text = _dotted(transliterate(name).upper())
     words = _NON_ALNUM.sub(" ", text.replace("&", " AND ")).split()
     words = [
         ABBREVIATIONS.get(w, w) if abbreviate or not ABBREVIATIONS.get(w) else w for w in words
     ]
+    if keep_legal:
+        return " ".join(w for w in words if w)
     kept = [w for w in words if w and w not in LEGAL_FORMS]
     return " ".join(kept or [w for w in words if w])
 
@@ -201,9 +260,9 @@ _LEGAL = pa.array(sorted(LEGAL_FORMS), pa.string())
 def normalize_names(names: pa.Array, abbreviate: bool = True) -> pa.Array:
     """:func:`normalize_name` of each name, vectorised ("" for null).
 
-    ASCII names (NFKD and the ASCII encoding leave them as they are) go
-    through Arrow word by word, the same steps as :func:`normalize_name`;
-    the others through :func:`normalize_name` itself.
+    ASCII names (transliteration leaves them as they are) go through Arrow
+    word by word, the same steps as :func:`normalize_name`; the others, and
+    names with dotted initials, through :func:`normalize_name` itself.
 
     Example:
         >>> names = pa.array(["Müller & Söhne GmbH", "ACME INTERNATIONAL, INC.", None])
@@ -230,7 +289,10 @@ def normalize_names(names: pa.Array, abbreviate: bool = True) -> pa.Array:
     joined = pc.binary_join(
         pa.ListArray.from_arrays(pa.array(offsets), pc.filter(words, pa.array(keep))), " "
     )
-    others = np.flatnonzero(~pc.string_is_ascii(names).to_numpy(zero_copy_only=False))
+    # Names beyond ASCII, and dotted initials ("S.p.A."), go through Python.
+    python = pc.invert(pc.string_is_ascii(names))
+    python = pc.or_(python, pc.match_substring_regex(names, r"[A-Za-z]\.[A-Za-z]"))
+    others = np.flatnonzero(python.to_numpy(zero_copy_only=False))
     if not len(others):
         return joined
     values = joined.to_numpy(zero_copy_only=False).astype(object)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from cashmatch.engine.amount_match import PARALLEL_MIN_PAYMENTS
 from cashmatch.engine.index import OpenItemIndex
 from cashmatch.engine.subset_sum import search_pool
 
@@ -43,6 +42,7 @@ def _complete_all(
     max_items,
     max_size,
     max_coincidence,
+    grace_days,
 ):
     n = len(payments)
     count = np.zeros(n, np.int64)
@@ -69,6 +69,7 @@ def _complete_all(
             max_items,
             max_size,
             max_coincidence,
+            grace_days,
         )
         count[k] = c
         proven[k] = exhaustive and not cut
@@ -133,7 +134,9 @@ def overpaid_quote_decisions(
         amount, currency, value_date, family: per payment of the batch.
     """
     config = index.config
-    kernel = _complete_parallel if len(payments) >= PARALLEL_MIN_PAYMENTS else _complete_serial
+    kernel = (
+        _complete_parallel if len(payments) >= config.parallel_min_payments else _complete_serial
+    )
     count, proven, excess_open, found = kernel(
         np.asarray(payments, np.int64),
         np.asarray(rows, np.int64),
@@ -153,6 +156,7 @@ def overpaid_quote_decisions(
         config.subset_max_items,
         config.subset_max_combination,
         float(config.subset_max_coincidence),
+        config.issue_grace_days,
     )
     known = family[payments] >= 0
     completed = (count == 1) & (proven | ~known)

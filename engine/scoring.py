@@ -10,8 +10,10 @@ Each pair gets five features and a score in (0, 1):
 - ``name``: the strength of that identification (account, exact name, fuzzy name);
 - ``date``: whether the payment date is plausible for the invoice.
 
-The score is a logistic function of the weighted features; the weights are
-in :data:`WEIGHTS`. :func:`score_pairs_naive` is the plain-Python reference.
+The score is a logistic function of the weighted features. The weights and
+the features' figures are tunables of :class:`~cashmatch.engine.config.MatchConfig`
+(``score_weights``, ``amount_fit``, ``customer_fit``, ``date_fit``); tests/naive.py
+holds the plain-Python twin the kernel is tested against.
 """
 
 from __future__ import annotations
@@ -21,13 +23,11 @@ import math
 import numba as nb
 import numpy as np
 
+from cashmatch.engine.config import MatchConfig
+
 # Amount relations of a pair.
 AMOUNT_EXACT, AMOUNT_FEE, AMOUNT_DISCOUNT, AMOUNT_PARTIAL, AMOUNT_OVER = 0, 1, 2, 3, 4
 AMOUNT_RELATIONS = ("exact", "fee_shortpay", "discount", "partial", "overpay")
-AMOUNT_FIT = np.array([1.0, 0.85, 0.85, 0.35, 0.3])
-
-# ref, amount, customer, name, date, bias
-WEIGHTS = np.array([4.0, 2.5, 1.5, 0.5, 1.0, -5.0])
 
 
 @nb.njit(cache=True, inline="always")
@@ -77,17 +77,8 @@ def classify_amounts(
     return out
 
 
-@nb.njit(cache=True, inline="always")
-def _date_fit(value_date, issue_date, due_date):
-    if value_date < issue_date - 3:
-        return 0.2  # paid before the invoice existed: likely another invoice
-    if value_date <= due_date + 90:
-        return 1.0
-    return 0.7  # very late payers exist
-
-
-@nb.njit(cache=True, parallel=True)
-def score_pairs(
+@nb.njit(cache=True)
+def _score_pairs(
     pay_amount,
     pay_date,
     pay_customer,
@@ -106,21 +97,10 @@ def score_pairs(
     discount_bp,
     discount_days,
     weights,
+    fits,
+    early_days,
+    late_days,
 ):
-    """Score every candidate pair.
-
-    Args:
-        pay_*: per payment: amount (minor), value date (days), identified customer
-            and family codes (-1 unknown), identification strength.
-        inv_*: per invoice: open amount, issue and due dates, customer and family codes.
-        pair_payment, pair_invoice: the candidate pairs, as positions.
-        pair_ref: reference quality of each pair (0 when not quoted).
-        fee_max: per payment, the largest bank fee deductible (minor units).
-
-    Returns:
-        (relation, features, score): relation int8 per pair, features (n, 5)
-        float64 in the order ref, amount, customer, name, date, and score float64.
-    """
     n = len(pair_payment)
     relation = np.empty(n, np.int8)
     features = np.empty((n, 5), np.float64)
@@ -137,18 +117,25 @@ def score_pairs(
             discount_days,
         )
         relation[k] = rel
+        # fits: amount (5, by relation), customer (4), date (3); see score_figures.
+        ours = False
         if pay_customer[p] < 0:
-            customer = 0.5
+            customer = fits[7]
         elif pay_customer[p] == inv_customer[i]:
-            customer = 1.0
+            customer, ours = fits[5], True
         elif pay_family[p] == inv_family[i]:
-            customer = 0.9
+            customer, ours = fits[6], True
         else:
-            customer = 0.0
-        name = pay_name_score[p] if customer >= 0.9 else 0.0
-        date = _date_fit(pay_date[p], inv_issue[i], inv_due[i])
+            customer = fits[8]
+        name = pay_name_score[p] if ours else 0.0
+        if pay_date[p] < inv_issue[i] - early_days:
+            date = fits[9]  # paid before the invoice existed: likely another invoice
+        elif pay_date[p] <= inv_due[i] + late_days:
+            date = fits[10]
+        else:
+            date = fits[11]  # very late payers exist
         features[k, 0] = pair_ref[k]
-        features[k, 1] = AMOUNT_FIT[rel]
+        features[k, 1] = fits[rel]
         features[k, 2] = customer
         features[k, 3] = name
         features[k, 4] = date
@@ -159,50 +146,74 @@ def score_pairs(
     return relation, features, score
 
 
-score_pairs_serial = nb.njit(cache=True)(getattr(score_pairs, "py_func", score_pairs))
+_score_parallel = nb.njit(cache=True, parallel=True)(getattr(_score_pairs, "py_func", _score_pairs))
 
 
-def score_pairs_naive(
-    pays: list[dict],
-    invoices: list[dict],
-    pairs: list[tuple[int, int, float]],
-    fee_ratio: float,
-    discount_bp: list[int],
-    discount_days: int,
-):
-    """Plain-Python twin of :func:`score_pairs`, from its docstring: the tests' reference."""
-    out = []
-    for p, i, ref in pairs:
-        pay, inv = pays[p], invoices[i]
-        short = inv["amount"] - pay["amount"]
-        if short == 0:
-            rel = AMOUNT_EXACT
-        elif short < 0:
-            rel = AMOUNT_OVER
-        elif pay["date"] - inv["issue"] <= discount_days and any(
-            abs(short - round(inv["amount"] * bp / 10000 + 1e-9)) <= 1 for bp in discount_bp
-        ):
-            rel = AMOUNT_DISCOUNT
-        elif short <= pay["fee_max"] and short <= fee_ratio * pay["amount"]:
-            rel = AMOUNT_FEE
-        else:
-            rel = AMOUNT_PARTIAL
-        if pay["customer"] < 0:
-            customer = 0.5
-        elif pay["customer"] == inv["customer"]:
-            customer = 1.0
-        elif pay["family"] == inv["family"]:
-            customer = 0.9
-        else:
-            customer = 0.0
-        name = pay["name_score"] if customer >= 0.9 else 0.0
-        if pay["date"] < inv["issue"] - 3:
-            date = 0.2
-        elif pay["date"] <= inv["due"] + 90:
-            date = 1.0
-        else:
-            date = 0.7
-        feats = [ref, float(AMOUNT_FIT[rel]), customer, name, date]
-        z = float(WEIGHTS[5]) + sum(float(w) * f for w, f in zip(WEIGHTS[:5], feats))
-        out.append((rel, feats, 1 / (1 + math.exp(-z))))
-    return out
+def score_figures(config: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(weights, fits) of :func:`score_pairs` from the config.
+
+    ``fits`` holds the amount fit of each relation (``AMOUNT_*`` order), then
+    the customer fits (same customer, same family, payer unknown, another
+    customer), then the date fits (before issue, on time, late).
+    """
+    fits = np.array(config.amount_fit + config.customer_fit + config.date_fit, np.float64)
+    return np.array(config.score_weights, np.float64), fits
+
+
+def score_pairs(
+    pay_amount: np.ndarray,
+    pay_date: np.ndarray,
+    pay_customer: np.ndarray,
+    pay_family: np.ndarray,
+    pay_name_score: np.ndarray,
+    inv_amount: np.ndarray,
+    inv_issue: np.ndarray,
+    inv_due: np.ndarray,
+    inv_customer: np.ndarray,
+    inv_family: np.ndarray,
+    pair_payment: np.ndarray,
+    pair_invoice: np.ndarray,
+    pair_ref: np.ndarray,
+    fee_max: np.ndarray,
+    config: MatchConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score every candidate pair, on every core from ``config.parallel_min_items`` pairs.
+
+    Args:
+        pay_*: per payment: amount (minor), value date (days), identified customer
+            and family codes (-1 unknown), identification strength.
+        inv_*: per invoice: open amount, issue and due dates, customer and family codes.
+        pair_payment, pair_invoice: the candidate pairs, as positions.
+        pair_ref: reference quality of each pair (0 when not quoted).
+        fee_max: per payment, the largest bank fee deductible (minor units).
+        config: the amount tolerances and the scoring figures.
+
+    Returns:
+        (relation, features, score): relation int8 per pair, features (n, 5)
+        float64 in the order ref, amount, customer, name, date, and score float64.
+    """
+    weights, fits = score_figures(config)
+    kernel = _score_parallel if len(pair_payment) >= config.parallel_min_items else _score_pairs
+    return kernel(
+        pay_amount,
+        pay_date,
+        pay_customer,
+        pay_family,
+        pay_name_score,
+        inv_amount,
+        inv_issue,
+        inv_due,
+        inv_customer,
+        inv_family,
+        pair_payment,
+        pair_invoice,
+        pair_ref,
+        fee_max,
+        config.fee_max_ratio,
+        np.array(config.discount_rates_bp, np.int64),
+        config.discount_days,
+        weights,
+        fits,
+        config.paid_before_issue_days,
+        config.late_payment_days,
+    )

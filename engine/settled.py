@@ -25,14 +25,8 @@ from cashmatch.engine.amount_match import (
     UNIQUE,
     amount_matches,
 )
-from cashmatch.engine.customers import STRONG_METHODS
-from cashmatch.engine.decide import (
-    AUTO_REASONS,
-    RESIDUAL_OF,
-    SUGGESTION_CAP,
-    Decider,
-    Hypothesis,
-)
+from cashmatch.engine.customers import strong_method_codes
+from cashmatch.engine.decide import RESIDUAL_OF, Decider, Hypothesis
 from cashmatch.engine.index import OpenItemIndex
 from cashmatch.engine.schemas import RESIDUAL_NONE
 
@@ -131,13 +125,13 @@ class Settled:
         """
         config = index.config
         confidence = np.array([config.rule_confidence.get(r, 0.5) for r in reasons], np.float64)
-        early = value_date[payments] < index.issue[rows] - 3
-        confidence = np.where(early, confidence * 0.85, confidence)
+        early = value_date[payments] < index.issue[rows] - config.paid_before_issue_days
+        confidence = np.where(early, confidence * config.paid_before_issue_factor, confidence)
         mismatch = config.rule_confidence.get("ref+amount_mismatch", 0.6)
         confidence = np.where(capped, np.minimum(confidence, mismatch), confidence)
-        auto = np.array([r in AUTO_REASONS for r in reasons], bool) & ~capped
+        auto = np.array([r in config.auto_reasons for r in reasons], bool) & ~capped
         auto &= confidence >= config.auto_threshold
-        confidence = np.where(auto, confidence, np.minimum(confidence, SUGGESTION_CAP))
+        confidence = np.where(auto, confidence, np.minimum(confidence, config.suggestion_cap))
         applied = np.minimum(amount[payments], index.amount[rows])
         residual = index.amount[rows] - applied
         self.row[payments] = rows
@@ -174,19 +168,22 @@ class Settled:
         """
         config = index.config
         kind, row = amount_matches(index, payments, amount, currency, value_date, family, slack)
+        strong_methods = strong_method_codes(config)
         decided = kind != FALLBACK
         payments, kind, row = payments[decided], kind[decided], row[decided]
         named = kind != NOTHING
         reasons = [REASONS.get(int(k), "") for k in kind]
         confidence = np.array([config.rule_confidence.get(r, 0.5) for r in reasons])
         early = np.zeros(len(row), bool)
-        early[named] = value_date[payments[named]] < index.issue[row[named]] - 3
-        confidence = np.where(early, confidence * 0.85, confidence)
-        weak = ((kind == UNIQUE) | (kind == COMBINED)) & ~np.isin(method[payments], STRONG_METHODS)
-        confidence = np.where(weak, confidence * 0.9, confidence)
-        auto = np.array([r in AUTO_REASONS for r in reasons], bool) & ~weak
+        early[named] = (
+            value_date[payments[named]] < index.issue[row[named]] - config.paid_before_issue_days
+        )
+        confidence = np.where(early, confidence * config.paid_before_issue_factor, confidence)
+        weak = ((kind == UNIQUE) | (kind == COMBINED)) & ~np.isin(method[payments], strong_methods)
+        confidence = np.where(weak, confidence * config.fuzzy_payer_factor, confidence)
+        auto = np.array([r in config.auto_reasons for r in reasons], bool) & ~weak
         auto &= confidence >= config.auto_threshold
-        confidence = np.where(auto, confidence, np.minimum(confidence, SUGGESTION_CAP))
+        confidence = np.where(auto, confidence, np.minimum(confidence, config.suggestion_cap))
         self.row[payments] = np.where(named, row, NO_INVOICE)
         self.applied[payments] = np.where(named, amount[payments], 0)
         self.confidence[payments] = np.where(named, confidence, 0.0)

@@ -10,9 +10,6 @@ person must choose.
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import numba as nb
 import numpy as np
 
@@ -153,108 +150,6 @@ def subset_sum_small(amounts, target, max_size):
     return min(count, 2), bi, bj, bk
 
 
-def expected_coincidences(
-    amounts: np.ndarray, exhaustive: bool, max_size: int, target: int = 1
-) -> float:
-    """How many subsets would sum to a given amount by chance.
-
-    The subsets searched spread their sums over about the pool's total; an
-    amount in that span is hit by chance about (subsets searched) / (total)
-    times. With 24 invoices of a few hundred euros that is several: any amount
-    "fits", and a unique fit proves nothing.
-
-    Example:
-        >>> round(expected_coincidences(np.full(10, 150001), True, 3), 4)
-        0.0007
-    """
-    n = len(amounts)
-    # Sums can only differ by multiples of the amounts' common divisor: round
-    # amounts (1400.00 + 900.00 = 2300.00) collide far more often than cents do.
-    unit = float(np.gcd.reduce(np.abs(np.append(amounts, target)).astype(np.int64))) or 1.0
-    total = float(np.abs(amounts).sum()) / unit or 1.0
-    if exhaustive:
-        searched = 2.0**n
-    else:
-        searched = float(sum(math.comb(n, k) for k in range(1, min(max_size, 3) + 1)))
-    return searched / total
-
-
-def find_subsets(
-    amounts: np.ndarray,
-    target: int,
-    max_items: int,
-    max_size: int,
-    max_coincidence: float = 1e-3,
-):
-    """Find the invoices among ``amounts`` that sum exactly to ``target``.
-
-    Args:
-        amounts: candidate open amounts (minor units), in the order to prefer
-            (oldest due first).
-        target: the amount to reach.
-        max_items: exhaustive search up to this many amounts.
-        max_size: beyond that, combinations of at most this many (capped at 3),
-            plus the oldest-first prefix.
-        max_coincidence: a unique solution is proven only when fewer than this
-            many subsets are expected to hit the target by chance
-            (:func:`expected_coincidences`).
-
-    Returns:
-        (count, positions, proven): count 0, 1 or 2 (two or more solutions),
-        the positions of one solution, and whether a unique solution is proven:
-        found by an exhaustive search (or as the oldest-first prefix) in a pool
-        where a chance fit is unlikely. Only small combinations of a large pool
-        prove nothing: another combination may fit as well, unseen.
-
-    Example:
-        >>> find_subsets(np.array([50013, 30007, 25011, 12503]), 62516, 24, 3)
-        (1, [0, 3], True)
-        >>> find_subsets(np.array([500, 300, 250, 125]), 625, 24, 3)  # small amounts: chance fits
-        (1, [0, 3], False)
-        >>> find_subsets(np.array([100, 200, 300]), 300, 24, 3)[0]
-        2
-    """
-    amounts = np.ascontiguousarray(amounts, dtype=np.int64)
-    n = len(amounts)
-    if n == 0:
-        return 0, [], True
-    if n <= max_items:
-        count, mask = subset_sum_exhaustive(amounts, np.int64(target))
-        proven = expected_coincidences(amounts, True, max_size, target) <= max_coincidence
-        return int(count), [i for i in range(n) if (int(mask) >> i) & 1], proven
-    count, i, j, k = subset_sum_small(amounts, np.int64(target), min(max_size, 3))
-    positions = [int(x) for x in (i, j, k) if x >= 0]
-    prefix = np.cumsum(amounts)
-    hit = np.flatnonzero(prefix == target)
-    if len(hit):
-        # "Everything due so far" is what customers pay; n prefixes cannot
-        # collide by chance the way millions of combinations can.
-        prefix_positions = list(range(int(hit[0]) + 1))
-        # An invoice inside the prefix and one outside it of the same amount can
-        # be swapped: then which ones were paid is not known.
-        inside, outside = set(amounts[: hit[0] + 1].tolist()), set(amounts[hit[0] + 1 :].tolist())
-        if inside & outside:
-            return 2, prefix_positions, False
-        proven = len(amounts) / max(float(np.abs(amounts).sum()), 1.0) <= max_coincidence
-        if count == 0:
-            return 1, prefix_positions, proven
-        if sorted(positions) != prefix_positions:
-            return 2, positions, False
-        return 1, prefix_positions, proven
-    return int(count), sorted(positions), False
-
-
-def subset_sum_naive(amounts: list[int], target: int) -> tuple[int, list[list[int]]]:
-    """Every subset summing to target, by brute force: the tests' reference."""
-    solutions = [
-        list(combo)
-        for size in range(1, len(amounts) + 1)
-        for combo in itertools.combinations(range(len(amounts)), size)
-        if sum(amounts[i] for i in combo) == target
-    ]
-    return min(len(solutions), 2), solutions
-
-
 @nb.njit(cache=True)
 def _gcd(a, b):
     while b:
@@ -263,8 +158,22 @@ def _gcd(a, b):
 
 
 @nb.njit(cache=True)
-def _chance_fits(amounts, target, exhaustive, max_size):
-    """:func:`expected_coincidences` in numba (same arithmetic, same floats)."""
+def expected_coincidences(amounts, target, exhaustive, max_size):
+    """How many subsets of ``amounts`` would sum to ``target`` by chance.
+
+    The subsets searched (all of them when ``exhaustive``, else those of up to
+    ``min(max_size, 3)`` amounts) spread their sums over about the pool's
+    total; an amount in that span is hit by chance about (subsets searched) /
+    (total) times. With 24 invoices of a few hundred euros that is several:
+    any amount "fits", and a unique fit proves nothing. Sums can only differ
+    by multiples of the amounts' common divisor (with the target's), so the
+    total is counted in units of it: round amounts (1400.00 + 900.00 =
+    2300.00) collide far more often than cents do.
+
+    Example:
+        >>> round(expected_coincidences(np.full(10, 150001), 1, True, 3), 4)
+        0.0007
+    """
     n = len(amounts)
     unit = abs(target)
     total = 0
@@ -286,19 +195,45 @@ def _chance_fits(amounts, target, exhaustive, max_size):
 
 
 @nb.njit(cache=True)
-def find_subsets_kernel(amounts, target, max_items, max_size, max_coincidence):
-    """:func:`find_subsets` in numba, for callers that search many pools.
+def find_subsets(amounts, target, max_items, max_size, max_coincidence):
+    """Find the invoices among ``amounts`` that sum exactly to ``target``.
+
+    Args:
+        amounts: candidate open amounts (int64 minor units), in the order to
+            prefer (oldest due first).
+        target: the amount to reach.
+        max_items: exhaustive search up to this many amounts.
+        max_size: beyond that, combinations of at most this many (capped at 3),
+            plus the oldest-first prefix.
+        max_coincidence: a unique solution is proven only when fewer than this
+            many subsets are expected to hit the target by chance
+            (:func:`expected_coincidences`).
 
     Returns:
-        (count, positions, proven) as :func:`find_subsets`, positions as a
-        sorted int64 array.
+        (count, positions, proven): count 0, 1 or 2 (two or more solutions),
+        the positions of one solution (a sorted int64 array), and whether a
+        unique solution is proven: found by an exhaustive search (or as the
+        oldest-first prefix) in a pool where a chance fit is unlikely. Only
+        small combinations of a large pool prove nothing: another combination
+        may fit as well, unseen.
+
+    Example:
+        >>> def found(amounts, target):
+        ...     count, positions, proven = find_subsets(np.array(amounts), target, 24, 3, 1e-3)
+        ...     return int(count), positions.tolist(), bool(proven)
+        >>> found([50013, 30007, 25011, 12503], 62516)
+        (1, [0, 3], True)
+        >>> found([500, 300, 250, 125], 625)  # small amounts: chance fits
+        (1, [0, 3], False)
+        >>> found([100, 200, 300], 300)[0]
+        2
     """
     n = len(amounts)
     if n == 0:
         return 0, np.empty(0, np.int64), True
     if n <= max_items:
         count, mask = subset_sum_exhaustive(amounts, target)
-        proven = _chance_fits(amounts, target, True, max_size) <= max_coincidence
+        proven = expected_coincidences(amounts, target, True, max_size) <= max_coincidence
         chosen = np.array([i for i in range(n) if (mask >> i) & 1], np.int64)
         return count, chosen, proven
     count, i, j, k = subset_sum_small(amounts, target, min(max_size, 3))
@@ -333,11 +268,11 @@ def find_subsets_kernel(amounts, target, max_items, max_size, max_coincidence):
 
 
 @nb.njit(cache=True, inline="always")
-def _is_candidate(r, amount, issue, exclude, limit, value_date, window_days):
+def _is_candidate(r, amount, issue, exclude, limit, value_date, window_days, grace_days):
     a = amount[r]
     if a <= 0 or a > limit:
         return False
-    if issue[r] > value_date + 5 or issue[r] < value_date - window_days:
+    if issue[r] > value_date + grace_days or issue[r] < value_date - window_days:
         return False
     excluded = False
     for x in exclude:
@@ -347,12 +282,12 @@ def _is_candidate(r, amount, issue, exclude, limit, value_date, window_days):
 
 @nb.njit(cache=True)
 def nearest_candidates(
-    pool, amount, issue, due, exclude, limit, value_date, window_days, max_candidates
+    pool, amount, issue, due, exclude, limit, value_date, window_days, max_candidates, grace_days
 ):
     """The pool's candidates for a combination, at most ``max_candidates`` due nearest.
 
     Candidates are open for more than zero and at most ``limit``, issued from
-    ``window_days`` before the value date to five days after it, and not in
+    ``window_days`` before the value date to ``grace_days`` after it, and not in
     ``exclude``. The pool is in due-date order, so the walk starts where the
     value date falls and goes outwards, a group of equal distance at a time,
     until it has ``max_candidates`` and has seen one more: a family with
@@ -386,13 +321,17 @@ def nearest_candidates(
             right_end += 1
         # This distance's group in pool order: its left part, then its right part.
         for k in range(left_end + 1, left + 1):
-            if _is_candidate(pool[k], amount, issue, exclude, limit, value_date, window_days):
+            if _is_candidate(
+                pool[k], amount, issue, exclude, limit, value_date, window_days, grace_days
+            ):
                 if m == max_candidates:
                     return pool[np.sort(chosen)], True
                 chosen[m] = k
                 m += 1
         for k in range(right, right_end):
-            if _is_candidate(pool[k], amount, issue, exclude, limit, value_date, window_days):
+            if _is_candidate(
+                pool[k], amount, issue, exclude, limit, value_date, window_days, grace_days
+            ):
                 if m == max_candidates:
                     return pool[np.sort(chosen)], True
                 chosen[m] = k
@@ -416,6 +355,7 @@ def search_pool(
     max_items,
     max_size,
     max_coincidence,
+    grace_days,
 ):
     """Which invoices of a pool (a family's, in due-date order) add up to ``target``.
 
@@ -427,9 +367,18 @@ def search_pool(
         invoice rows; ``cut`` when the candidates were cut to the nearest.
     """
     rows, cut = nearest_candidates(
-        pool, amount, issue, due, exclude, limit, value_date, window_days, max_candidates
+        pool,
+        amount,
+        issue,
+        due,
+        exclude,
+        limit,
+        value_date,
+        window_days,
+        max_candidates,
+        grace_days,
     )
-    count, positions, proven = find_subsets_kernel(
+    count, positions, proven = find_subsets(
         amount[rows], target, max_items, max_size, max_coincidence
     )
     return count, rows[positions], proven, cut

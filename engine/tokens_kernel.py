@@ -2,10 +2,9 @@
 
 See :func:`cashmatch.engine.references.extract_references`.
 
-The Arrow version (:func:`cashmatch.engine.references.extract_references_arrow`,
-its plain reference) runs a dozen pyarrow kernels; each costs tens of
-microseconds whatever the input size, which made the fixed cost of matching a
-single payment.
+Its plain twin (tests/naive.py) runs a dozen pyarrow kernels; each costs tens
+of microseconds whatever the input size, which made the fixed cost of
+matching a single payment.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-# Token separators in free remittance text (references._SPLIT): RE2's \s is
+# Token separators in free remittance text: RE2's \s is
 # ASCII [\t\n\f\r ] only. Dashes, dots and slashes are kept inside tokens.
 SEPARATORS = np.zeros(256, np.bool_)
 for _c in "\t\n\f\r ,;:()[]{}#'\"+&*=":

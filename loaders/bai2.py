@@ -306,6 +306,10 @@ class _Columns:
         self.checks: list[str | None] = []
         self.traces: list[str | None] = []
         self.e2e: list[str | None] = []
+        # The 03 record's account (the company's) and the 16 record's bank reference.
+        self.statement_accounts: list[str | None] = []
+        self.bank_refs: list[str | None] = []
+        self.locations: list[str] = []
 
     def table(self, source_file: str) -> pa.Table:
         n = len(self.ids)
@@ -334,11 +338,12 @@ class _Columns:
             pa.array(self.booking_days, pa.int32()).cast(pa.date32()),
             pa.repeat(pa.scalar(FORMAT, pa.string()), n),
             pa.repeat(pa.scalar(source_file, pa.string()), n),
+            pa.array(self.locations, pa.string()),
             pa.array(self.checks, pa.string()),
             pa.array(self.traces, pa.string()),
             pa.array(self.e2e, pa.string()),
-            pa.nulls(n, pa.string()),  # statement_account
-            pa.nulls(n, pa.string()),  # bank_reference
+            pa.array(self.statement_accounts, pa.string()),
+            pa.array(self.bank_refs, pa.string()),
             empty,
         ]
         return pa.Table.from_arrays(arrays, schema=PAYMENTS)
@@ -402,6 +407,8 @@ class _Bai2Reader:
         add_reference, add_payer_name = cols.references.append, cols.payer_names.append
         add_payer_account, add_check = cols.payer_accounts.append, cols.checks.append
         add_trace, add_e2e = cols.traces.append, cols.e2e.append
+        add_statement_account, add_bank_ref = cols.statement_accounts.append, cols.bank_refs.append
+        add_location = cols.locations.append
 
         def flush16() -> None:
             nonlocal pending16
@@ -450,6 +457,11 @@ class _Bai2Reader:
                 keys, free = _keyed(texts, glued=False) or _keyed(_join_continuations(texts))
                 pieces.extend(free)
             add_id(bank_ref or f"{file_key}:{account}:{account_ordinal}:{detail_seq}")
+            add_statement_account(account.replace(" ", "") or None)
+            add_bank_ref(bank_ref or None)
+            # The 16 record by its place under its 03 record, the Nth of the
+            # file: exact even where records share a line or span several.
+            add_location(f"03 record {account_ordinal} (account {account}), 16 record {detail_seq}")
             add_amount(amount)
             add_currency(account_currency)
             add_value_day(value_day)

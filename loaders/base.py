@@ -43,6 +43,7 @@ class Payment:
     booking_date: dt.date | None = None
     source_format: str | None = None
     source_file: str | None = None
+    source_location: str | None = None
     check_number: str | None = None
     trace_id: str | None = None
     end_to_end_id: str | None = None

@@ -605,6 +605,7 @@ class _Reader:
         n = body.num_rows
         constant = {
             "payment_id": ids,
+            "source_location": self._locations(body),
             "source_format": pa.chunked_array([pa.array([self.format] * n, pa.string())]),
             "source_file": pa.chunked_array([pa.array([self.path] * n, pa.string())]),
         }
@@ -620,6 +621,19 @@ class _Reader:
             problems=self.problems,
             summary=self._summary(table),
         )
+
+    def _locations(self, body: pa.Table) -> pa.ChunkedArray:
+        """Each payment's place in the file as a person looks it up: ``Stmt[1]/Ntry[3]/TxDtls[2]``."""
+        parts = [
+            f"{self.report_tag}[",
+            body.column("statement").cast(pa.string()),
+            "]/Ntry[",
+            body.column("entry").cast(pa.string()),
+            "]/TxDtls[",
+            body.column("transaction").cast(pa.string()),
+            "]",
+        ]
+        return pc.binary_join_element_wise(*parts, "")
 
     def _file_key(self) -> str:
         """What stands for the file in ids it gives: message and statement id, else its hash."""
@@ -664,7 +678,11 @@ _TEXT_FIELDS = (
 )  # fmt: skip
 # What a flush gives: PAYMENTS less the per-file constants, plus each row's position.
 _BATCH_SCHEMA = pa.schema(
-    [f.with_nullable(True) for f in PAYMENTS if f.name not in ("source_format", "source_file")]
+    [
+        f.with_nullable(True)
+        for f in PAYMENTS
+        if f.name not in ("source_format", "source_file", "source_location")
+    ]
     + [pa.field(name, pa.int32()) for name in ("statement", "entry", "transaction")]
 )
 _NULL = pa.scalar(None, pa.string())

@@ -422,8 +422,12 @@ class _Parser:
             cols["end_to_end_id"].append(e2e)
             cols["trace_id"].append(op.reference or None)
             cols["check_number"].append(None)
+            cols["statement_account"].append(f"{op.bank}{op.branch}{op.account}".replace(" ", ""))
+            # The operation's reference, else its entry number: the bank's own.
+            cols["bank_reference"].append(own or None)
             cols["source_format"].append(CFONB120)
             cols["source_file"].append(self.path)
+            cols["source_location"].append(f"line {op.line}")
             cols["remittance"].append(remittance)
         return statement_result(
             CFONB120,

@@ -20,6 +20,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import pyarrow as pa
+
 from cashmatch.engine.money import MoneyError, currency_exponent, format_amount
 from cashmatch.loaders.base import LoadedFile, Payment, RemittanceLine, payments_table
 from cashmatch.loaders.errors import LoadError
@@ -230,6 +232,7 @@ def load_lockbox(
     current: Payment | None = None
     skipping = False  # lenient mode dropped the current check
     lockboxes: list[str] = []
+    deposited_to: list[str | None] = []  # per payment: its lockbox
     records = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -297,6 +300,7 @@ def load_lockbox(
             batch["total"] += payment.amount_minor
             batch["count"] += 1
             payments.append(payment)
+            deposited_to.append(batch["lockbox"].replace(" ", "") or None)
             current = payment
         elif kind == "4":
             if batch is None:
@@ -378,6 +382,12 @@ def load_lockbox(
     for payment in payments:
         payment.source_file = path
     table = payments_table(payments)
+    # The lockbox a check was deposited to is the company's account of the statement.
+    table = table.set_column(
+        table.schema.get_field_index("statement_account"),
+        table.schema.field("statement_account"),
+        pa.array(deposited_to, pa.string()),
+    )
     credited = sum(p.amount_minor for p in payments)
     days = [p.value_date for p in payments]
     summary = {
@@ -422,6 +432,7 @@ def _check(reader: _Lockbox, line: str, number: int, batch: dict) -> Payment:
         payer_name=reader.field(line, "detail", "remitter_name") or None,
         payer_account="/".join(p for p in (routing, account) if p) or None,
         source_format=FORMAT,
+        source_location=f"line {number}",
         check_number=check or None,
     )
 

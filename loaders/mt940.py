@@ -380,7 +380,7 @@ class _Parser:
         self.statement_ids.append(ref)
         self.accounts.add(account)
         for entry in good:
-            self._emit(entry, ref, number, currency, fmt)
+            self._emit(entry, ref, number, currency, fmt, account)
 
     def _message(self, bad: _Bad) -> str:
         return str(LoadError(self.path, bad.message, line=bad.line, field=bad.tag))
@@ -495,7 +495,9 @@ class _Parser:
             raise bad
         self.problems.append(self._message(bad))
 
-    def _emit(self, entry: _Entry, ref: str, number: str | None, currency: str, fmt: str) -> None:
+    def _emit(
+        self, entry: _Entry, ref: str, number: str | None, currency: str, fmt: str, account: str
+    ) -> None:
         details = parse_details(entry.details)
         if entry.mark == "D":
             kind = "debit"
@@ -558,8 +560,13 @@ class _Parser:
         cols["end_to_end_id"].append(details.end_to_end_id)
         cols["trace_id"].append(entry.bank_ref or None)
         cols["check_number"].append(None)
+        cols["statement_account"].append(account.replace(" ", "") or None)
+        cols["bank_reference"].append(
+            entry.bank_ref if entry.bank_ref.upper() not in _NO_REFERENCE else None
+        )
         cols["source_format"].append(fmt)
         cols["source_file"].append(self.path)
+        cols["source_location"].append(f"line {entry.line}")
         cols["remittance"].append([_bare_line(ref) for ref in details.invoice_refs])
         self.fallbacks.append(fallback)
         self.lines_61.append(entry.line)

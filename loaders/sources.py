@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from cashmatch.engine.index import check_unique
 from cashmatch.engine.schemas import PAYMENTS, REMITTANCE_ADVICES
+from cashmatch.engine.validate import check_unique
 from cashmatch.loaders.detect import load_file
 from cashmatch.loaders.errors import LoadError
 

@@ -19,7 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from cashmatch.engine.errors import InputError
 from cashmatch.engine.schemas import CUSTOMERS, MATCHES, MONEY_COLUMNS, OPEN_ITEMS, PAYMENTS
+from cashmatch.engine.validate import validate_customers, validate_open_items, validate_payments
 from cashmatch.loaders.columns import (
     format_amount_column,
     parse_amount_column,
@@ -74,7 +76,9 @@ def read_text_table(path: str | os.PathLike) -> pa.Table:
         raise LoadError(path, "no such file")
     try:
         if _kind(path) == "parquet":
-            table = pq.read_table(path)
+            # Flat columns only: the file contract has no nested one to read.
+            flat = [f.name for f in pq.read_schema(path) if not pa.types.is_nested(f.type)]
+            table = pq.read_table(path, columns=flat)
             return pa.table(
                 {n: c.cast(pa.string()) for n, c in zip(table.column_names, table.columns)}
             )
@@ -118,18 +122,17 @@ def _text(table: pa.Table, column: str, path: str, required: bool = False) -> pa
     return values
 
 
-def _unique(values: pa.Array, path: str, column: str) -> None:
-    counts = pc.value_counts(values)
-    dupes = pc.filter(counts, pc.greater(counts.field("counts"), 1))
-    if len(dupes):
-        value = dupes[0]["values"].as_py()
-        rows = np.flatnonzero(pc.equal(values, value).to_numpy(zero_copy_only=False)) + 1
-        raise LoadError(
-            path,
-            f"duplicate {column} {value!r} (rows {rows[0]} and {rows[1]})",
-            row=int(rows[1]),
-            field=column,
-        )
+def _at_the_door(validate, table: pa.Table, path: str) -> pa.Table:
+    """The engine's own checks of a table (:mod:`cashmatch.engine.validate`), located in the file.
+
+    Rows are 1-based data rows here, as in every LoadError of a tabular file.
+    """
+    try:
+        return validate(table)
+    except InputError as error:
+        row = None if error.row is None else error.row + 1
+        field = MONEY_COLUMNS.get(error.column, error.column)
+        raise LoadError(path, error.message, row=row, field=field) from None
 
 
 def _split_list(values: pa.Array) -> pa.Array:
@@ -141,6 +144,34 @@ def _split_list(values: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(kept[offsets], pa.int32()), pc.filter(flat, keep))
 
 
+def _amount_original(
+    table: pa.Table, amount_open: np.ndarray, exponents: np.ndarray, path: str
+) -> np.ndarray:
+    """The optional ``amount_original`` column: empty means ``amount_open`` (nothing paid).
+
+    An open amount larger than the original, or of the other sign, is an error:
+    the invoice cannot owe more than it was issued for.
+    """
+    if "amount_original" not in table.column_names:
+        return amount_open
+    values = pc.utf8_trim_whitespace(table["amount_original"].combine_chunks().cast(pa.string()))
+    empty = pc.fill_null(pc.equal(values, ""), True)
+    parsed = parse_amount_column(
+        pc.if_else(empty, "0", values), exponents, path=path, field="amount_original"
+    )
+    original = np.where(empty.to_numpy(zero_copy_only=False), amount_open, parsed)
+    bad = (np.abs(amount_open) > np.abs(original)) | (np.sign(amount_open) * np.sign(original) < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise LoadError(
+            path,
+            "amount_open is larger than amount_original or of the other sign",
+            row=row + 1,
+            field="amount_original",
+        )
+    return original
+
+
 def read_open_items(path: str | os.PathLike) -> pa.Table:
     """Read open items into :data:`~cashmatch.engine.schemas.OPEN_ITEMS`.
 
@@ -149,16 +180,26 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
             or date, an unknown currency or a duplicate ``invoice_id``.
     """
     path = str(path)
-    table = read_text_table(path)
+    from cashmatch.loaders.paid import refuse_float_columns
+
+    refuse_float_columns(path, ("amount_open", "amount_original"))
+    return open_items_from_text(read_text_table(path), path)
+
+
+def open_items_from_text(table: pa.Table, path: str) -> pa.Table:
+    """Open items of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, OPEN_ITEM_COLUMNS, path)
     invoice_id = _text(table, "invoice_id", path, required=True)
-    _unique(invoice_id, path, "invoice_id")
     currency = pc.utf8_upper(_text(table, "currency", path))
     exponents = parse_currency_column(currency, path=path)
     amount = parse_amount_column(
         table["amount_open"].combine_chunks(), exponents, path=path, field="amount_open"
     )
-    return pa.table(
+    original = _amount_original(table, amount, exponents, path)
+    items = pa.table(
         {
             "invoice_id": invoice_id,
             "invoice_number": _text(table, "invoice_number", path, required=True),
@@ -173,21 +214,28 @@ def read_open_items(path: str | os.PathLike) -> pa.Table:
                 table["due_date"].combine_chunks(), path=path, field="due_date"
             ),
             "po_number": _text(table, "po_number", path),
+            "amount_original_minor": pa.array(original, pa.int64()),
         },
         schema=OPEN_ITEMS,
     )
+    return _at_the_door(validate_open_items, items, path)
 
 
 def read_customers(path: str | os.PathLike) -> pa.Table:
     """Read the customer master into :data:`~cashmatch.engine.schemas.CUSTOMERS`."""
-    path = str(path)
-    table = read_text_table(path)
+    return customers_from_text(read_text_table(path), str(path))
+
+
+def customers_from_text(table: pa.Table, path: str) -> pa.Table:
+    """The customer master of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, CUSTOMER_COLUMNS, path)
     customer_id = _text(table, "customer_id", path, required=True)
-    _unique(customer_id, path, "customer_id")
     parent = _text(table, "parent_customer_id", path)
     parent = pc.if_else(pc.equal(parent, ""), pa.scalar(None, pa.string()), parent)
-    return pa.table(
+    customers = pa.table(
         {
             "customer_id": customer_id,
             "name": _text(table, "name", path, required=True),
@@ -197,15 +245,21 @@ def read_customers(path: str | os.PathLike) -> pa.Table:
         },
         schema=CUSTOMERS,
     )
+    return _at_the_door(validate_customers, customers, path)
 
 
 def read_payments(path: str | os.PathLike) -> pa.Table:
     """Read payments in the file contract's CSV/Parquet layout into PAYMENTS."""
-    path = str(path)
-    table = read_text_table(path)
+    return payments_from_text(read_text_table(path), str(path))
+
+
+def payments_from_text(table: pa.Table, path: str) -> pa.Table:
+    """Payments of a text table (:func:`read_text_table`) read from ``path``.
+
+    Rows are numbered from 1 within ``table`` (what errors name).
+    """
     _require_columns(table, PAYMENT_COLUMNS, path)
     payment_id = _text(table, "payment_id", path, required=True)
-    _unique(payment_id, path, "payment_id")
     currency = pc.utf8_upper(_text(table, "currency", path))
     exponents = parse_currency_column(currency, path=path)
     amount = parse_amount_column(
@@ -233,13 +287,15 @@ def read_payments(path: str | os.PathLike) -> pa.Table:
             else pa.nulls(n, pa.date32())
         ),
         "source_file": pa.array([path] * n, pa.string()),
+        "source_location": pa.array([f"row {k}" for k in range(1, n + 1)], pa.string()),
         "remittance": pa.nulls(n, PAYMENTS.field("remittance").type),
     }
     for name in _PAYMENT_OPTIONAL_TEXT:
         columns[name] = _text(table, name, path)
     if "source_format" not in table.column_names:
         columns["source_format"] = pa.array(["csv"] * n, pa.string())
-    return pa.table({f.name: columns[f.name] for f in PAYMENTS}, schema=PAYMENTS)
+    payments = pa.table({f.name: columns[f.name] for f in PAYMENTS}, schema=PAYMENTS)
+    return _at_the_door(validate_payments, payments, path)
 
 
 def to_file_columns(table: pa.Table) -> pa.Table:
@@ -248,7 +304,13 @@ def to_file_columns(table: pa.Table) -> pa.Table:
     for name in table.column_names:
         column = table[name].combine_chunks()
         if name in MONEY_COLUMNS:
-            column = format_amount_column(column.to_numpy(), table["currency"].combine_chunks())
+            formatted = format_amount_column(
+                pc.fill_null(column, 0).to_numpy(), table["currency"].combine_chunks()
+            )
+            # An empty optional amount (amount_original) stays empty, not "0".
+            column = (
+                pc.if_else(pc.is_valid(column), formatted, None) if column.null_count else formatted
+            )
             name = MONEY_COLUMNS[name]
         columns.append(column)
         names.append(name)

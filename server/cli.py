@@ -16,10 +16,13 @@ from collections.abc import Callable
 import pyarrow as pa
 
 from cashmatch.engine import InputError, MatchConfig, build_index, match_payments
-from cashmatch.engine.money import format_amount
-from cashmatch.loaders import LoadError, read_customers, read_open_items, write_matches
+from cashmatch.engine.review import review_alternatives, review_matches
+from cashmatch.loaders import LoadError, read_customers, read_open_items
 from cashmatch.loaders.sources import read_payment_files
-from cashmatch.server import cli_service
+from cashmatch.loaders.tabular import to_file_columns, write_table_atomically
+from cashmatch.server import cli_ar, cli_service
+from cashmatch.server.report import RunInfo, compute_figures, render_report, summary_lines
+from cashmatch.server.report.html import write_text_atomically
 
 
 class Progress:
@@ -43,10 +46,6 @@ class Progress:
         if done == total:
             self.stream.write("\n")
         self.stream.flush()
-
-
-def _amounts(applied: dict[str, int]) -> str:
-    return ", ".join(f"{format_amount(v, c)} {c}" for c, v in sorted(applied.items())) or "0"
 
 
 class UsageError(ValueError):
@@ -89,8 +88,26 @@ def cmd_match(args: argparse.Namespace) -> int:
     for problem in loaded.problems:
         print(f"warning: {problem}", file=sys.stderr)
     index = build_index(open_items, customers, config)
-    result = match_payments(index, loaded.payments, progress=Progress("matching"))
-    write_matches(result.matches, args.out)
+    result = match_payments(
+        index, loaded.payments, progress=Progress("matching"), alternatives=True
+    )
+    reviewed = review_matches(index, loaded.payments, result)
+    alternatives = review_alternatives(index, result)
+    # Everything is rendered before anything is written: all outputs or none.
+    report = None
+    if args.report:
+        info = RunInfo(
+            inputs=[args.open_items, *args.payments, *(args.remittance or [])],
+            open_items=len(index),
+            auto_threshold=config.auto_threshold,
+            suggest_threshold=config.suggest_threshold,
+        )
+        report = render_report(reviewed, alternatives, info)
+    write_table_atomically(to_file_columns(reviewed), args.out)
+    if args.alternatives:
+        write_table_atomically(to_file_columns(alternatives), args.alternatives)
+    if report is not None:
+        write_text_atomically(report, args.report)
     stats = result.stats
     elapsed = time.perf_counter() - started
     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(loaded.skipped.items()))
@@ -99,9 +116,18 @@ def cmd_match(args: argparse.Namespace) -> int:
     print(f"auto-matched:    {stats['auto']}")
     print(f"suggested:       {stats['suggested']}")
     print(f"unmatched:       {stats['unmatched']}")
-    print(f"amount applied:  {_amounts(stats['applied_minor'])} (automatic matches)")
+    if stats["contested"]:
+        print(f"contested:       {stats['contested']} (another payment claims the same invoice)")
+    print()
+    for line in summary_lines(compute_figures(reviewed)):
+        print(line)
+    print()
     print(f"time taken:      {elapsed:.2f} s")
     print(f"matches written: {args.out}")
+    if args.alternatives:
+        print(f"alternatives:    {args.alternatives}")
+    if args.report:
+        print(f"report written:  {args.report}")
     return 0
 
 
@@ -157,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--customers", help="customer master, CSV or Parquet")
     m.add_argument("--out", required=True, help="matches file, .csv or .parquet")
     m.add_argument(
+        "--alternatives",
+        metavar="FILE",
+        help="write the next best candidates of suggested and unmatched payments (.csv/.parquet)",
+    )
+    m.add_argument("--report", metavar="FILE", help="write a self-contained HTML report of the run")
+    m.add_argument(
         "--auto-threshold",
         type=float,
         default=MatchConfig.auto_threshold,
@@ -181,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(run=cmd_inspect)
 
     cli_service.register(commands)
+    cli_ar.register(commands)
     return parser
 
 

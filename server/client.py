@@ -19,8 +19,8 @@ from grpc_status import rpc_status
 from cashmatch.engine.schemas import MATCHES, OPEN_ITEMS
 from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
 from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2_grpc as pb_grpc
-from cashmatch.server.arrow_io import split, table_to_ipc
 from cashmatch.server.limits import CHUNK_BYTES, MiB
+from cashmatch.server.rpc.convert import split, table_to_ipc
 
 MODES = {"snapshot": pb.PUT_MODE_SNAPSHOT, "incremental": pb.PUT_MODE_INCREMENTAL}
 STATUSES = {

@@ -226,6 +226,14 @@ def test_quick_run_writes_a_report_with_every_table(tmp_path):
             r["payments/s (loading excluded)"]
         )
 
+    quality = {r["kind"]: r for r in found["Quality on the realistic profile (per kind)"]}
+    assert number(quality["**all**"]["payments"]) == results["quality"]["kinds"]["all"]["payments"]
+    assert {"credit_note", "po_reference", "year_reset", "name_script"} <= set(quality)
+    calibration = found["Calibration of confidence (realistic profile)"]
+    assert sum(number(r["proposals"]) for r in calibration) == sum(
+        r["n"] for r in results["quality"]["reliability"]
+    )
+
     grpc = found["gRPC (loopback)"]
     assert "not measured in this run" in grpc[0]["benchmark"]
 
@@ -241,3 +249,5 @@ def test_quick_run_writes_a_report_with_every_table(tmp_path):
     for png in pngs:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"![{png}]({png})" in (out / "report.md").read_text()
+    assert (out / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![reliability diagram](reliability.png)" in (out / "report.md").read_text()

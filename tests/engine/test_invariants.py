@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench.generator import generate
-from cashmatch.engine import build_index, match_payments
+from cashmatch.engine import MatchConfig, OpenItemIndex, build_index, match_payments
 from cashmatch.engine.schemas import RESIDUAL_ACTIONS, STATUSES
 
 
@@ -68,8 +69,14 @@ def test_fast_path_decides_exactly_like_the_full_search(seed):
     data = generate(seed, 3000, 800)
     index = build_index(data.open_items, data.customers)
     fast = match_payments(index, data.payments).matches
-    full = match_payments(index, data.payments, fast_path=False).matches
+    full = match_payments(_searching_all(data), data.payments).matches
     assert fast.equals(full)
+
+
+def _searching_all(data) -> OpenItemIndex:
+    """The data's index with no array decisions: every payment is searched one by one."""
+    config = MatchConfig(array_decisions_min_payments=sys.maxsize)
+    return build_index(data.open_items, data.customers, config)
 
 
 def _partly_unknown_payers(data) -> pa.Table:
@@ -130,7 +137,7 @@ def test_array_paths_decide_payments_of_every_kind(monkeypatch):
     assert ("ref_exact+overpay", "auto") in kinds(overpaid.settle_payments)
     assert ("ref_exact+overpay", "suggested") in kinds(overpaid.settle_payments)
     assert ("ref+subset_sum", "auto") in kinds(overpaid.completed_payments)
-    full = match_payments(index, payments, fast_path=False)
+    full = match_payments(_searching_all(data), payments)
     assert full.matches.equals(matches)
     # Most payments never reach the per-payment search.
     assert full.stats["searched"] == payments.num_rows
@@ -190,7 +197,7 @@ def test_amount_kernel_on_every_core_decides_like_on_one():
         family,
         np.full(n, 5000, np.int64),
     )
-    assert n >= amount_match.PARALLEL_MIN_PAYMENTS
+    assert n >= index.config.parallel_min_payments
     kind, row = amount_match.amount_matches(index, payments, *args)
     for k in range(0, n, 97):
         one_kind, one_row = amount_match.amount_matches(index, payments[k : k + 1], *args)

@@ -1,54 +1,45 @@
-"""Each numba kernel against a plain implementation written from its docstring."""
+"""Each numba kernel against its plain twin (tests/naive.py), written from its docstring."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cashmatch.engine.hashing import hash_deletions, hash_strings, hash_strings_naive
-from cashmatch.engine.scoring import (
-    WEIGHTS,
-    classify_amount,
-    classify_amounts,
-    score_pairs,
-    score_pairs_naive,
-    score_pairs_serial,
-)
-from cashmatch.engine.subset_sum import (
-    find_subsets,
-    find_subsets_kernel,
-    search_pool,
-    subset_sum_naive,
-    subset_sum_small,
-)
+from cashmatch.engine.config import MatchConfig
+from cashmatch.engine.hashing import hash_deletions, hash_strings
+from cashmatch.engine.scoring import classify_amount, classify_amounts, score_pairs
+from cashmatch.engine.subset_sum import find_subsets, search_pool, subset_sum_small
+from tests import naive
 
 texts = st.lists(st.text(alphabet="AB0129-é ", max_size=12), min_size=1, max_size=20)
 
 
 @given(texts)
 def test_hash_strings_matches_naive(values):
-    assert hash_strings(pa.array(values)).tolist() == hash_strings_naive(values).tolist()
+    assert hash_strings(pa.array(values)).tolist() == naive.hash_strings(values).tolist()
 
 
 @given(texts, st.integers(1, 6))
 def test_hash_deletions_matches_naive(values, min_len):
     hashes, owner = hash_deletions(pa.array(values), min_len)
-    expected, expected_owner = [], []
-    for k, text in enumerate(values):
-        raw = text.encode()
-        if len(raw) >= min_len:
-            for skip in range(len(raw)):
-                expected.append(int(hash_strings_naive([text], skip=skip)[0]))
-                expected_owner.append(k)
-    assert hashes.tolist() == expected
-    assert owner.tolist() == expected_owner
+    assert (hashes.tolist(), owner.tolist()) == naive.hash_deletions(values, min_len)
 
 
 def test_hash_of_sliced_array_uses_the_slice():
     sliced = pa.array(["x", "INV-1", "INV-2"]).slice(1)
-    assert hash_strings(sliced).tolist() == hash_strings_naive(["INV-1", "INV-2"]).tolist()
+    assert hash_strings(sliced).tolist() == naive.hash_strings(["INV-1", "INV-2"]).tolist()
+
+
+def _find_subsets(amounts, target, max_items, max_size, max_coincidence=1e-3):
+    """The kernel's result as Python values."""
+    count, positions, proven = find_subsets(
+        np.array(amounts, np.int64), target, max_items, max_size, max_coincidence
+    )
+    return int(count), positions.tolist(), bool(proven)
 
 
 amount_lists = st.lists(st.integers(1, 60), min_size=1, max_size=12)
@@ -57,8 +48,8 @@ amount_lists = st.lists(st.integers(1, 60), min_size=1, max_size=12)
 @settings(max_examples=300, deadline=None)
 @given(amount_lists, st.integers(1, 200))
 def test_exhaustive_subset_sum_counts_like_brute_force(amounts, target):
-    count, positions, _ = find_subsets(np.array(amounts), target, max_items=24, max_size=3)
-    expected_count, solutions = subset_sum_naive(amounts, target)
+    count, positions, _ = _find_subsets(amounts, target, max_items=24, max_size=3)
+    expected_count, solutions = naive.subset_sum(amounts, target)
     assert count == expected_count
     if count == 1:
         assert positions == solutions[0]
@@ -70,7 +61,7 @@ def test_exhaustive_subset_sum_counts_like_brute_force(amounts, target):
 @given(st.lists(st.integers(1, 40), min_size=1, max_size=14), st.integers(1, 120))
 def test_small_combination_search_counts_like_brute_force(amounts, target):
     count, i, j, k = subset_sum_small(np.array(amounts, np.int64), target, 3)
-    solutions = [s for s in subset_sum_naive(amounts, target)[1] if len(s) <= 3]
+    solutions = [s for s in naive.subset_sum(amounts, target)[1] if len(s) <= 3]
     assert count == min(len(solutions), 2)
     if count:
         chosen = [x for x in (i, j, k) if x >= 0]
@@ -80,7 +71,7 @@ def test_small_combination_search_counts_like_brute_force(amounts, target):
 def test_equal_amounts_make_a_combination_ambiguous():
     # Two invoices of 1300.00: swapping one for the other is a second solution.
     amounts = np.array([130000, 46203, 71895, 130000] + list(range(1000, 1030)), np.int64)
-    count, _, _ = find_subsets(amounts, 130000 + 46203 + 71895, max_items=24, max_size=3)
+    count, _, _ = _find_subsets(amounts, 130000 + 46203 + 71895, max_items=24, max_size=3)
     assert count == 2
 
 
@@ -88,14 +79,14 @@ def test_a_unique_fit_among_many_small_amounts_proves_nothing():
     rng = np.random.default_rng(3)
     many = rng.integers(10000, 20000, 20)
     few = many[:6] * 100
-    assert find_subsets(many, int(many[[1, 4, 7]].sum()), 24, 3)[2] is False
-    assert find_subsets(few, int(few[[1, 4]].sum()), 24, 3) == (1, [1, 4], True)
+    assert _find_subsets(many, int(many[[1, 4, 7]].sum()), 24, 3)[2] is False
+    assert _find_subsets(few, int(few[[1, 4]].sum()), 24, 3) == (1, [1, 4], True)
 
 
 def test_prefix_of_oldest_invoices_is_found_beyond_exhaustive_size():
     amounts = np.arange(1, 41, dtype=np.int64) * 100000 + 7
     target = int(amounts[:10].sum())
-    count, positions, proven = find_subsets(amounts, target, max_items=24, max_size=3)
+    count, positions, proven = _find_subsets(amounts, target, max_items=24, max_size=3)
     assert positions == list(range(10)) and count == 1 and proven
 
 
@@ -111,38 +102,19 @@ pool_amounts = st.lists(
 
 @settings(max_examples=400, deadline=None)
 @given(pool_amounts, st.integers(1, 200_000), st.integers(0, 8), st.integers(1, 4), st.data())
-def test_find_subsets_kernel_matches_find_subsets(amounts, target, max_items, max_size, data):
+def test_find_subsets_matches_brute_force(amounts, target, max_items, max_size, data):
     if data.draw(st.booleans()) and amounts:
         # Aim at a prefix or at a real combination, not only at random targets.
         target = sum(amounts[: data.draw(st.integers(1, len(amounts)))])
     coincidence = data.draw(st.sampled_from([1e-3, 0.5, 1e9]))
-    array = np.array(amounts, np.int64)
-    count, positions, proven = find_subsets(array, target, max_items, max_size, coincidence)
-    k_count, k_positions, k_proven = find_subsets_kernel(
-        array, target, max_items, max_size, coincidence
-    )
-    assert (int(k_count), bool(k_proven)) == (count, proven)
-    assert k_positions.tolist() == sorted(positions)
-
-
-def search_pool_naive(pool, amount, issue, due, exclude, target, limit, value_date, window,
-                      max_candidates, max_items, max_size, max_coincidence):  # fmt: skip
-    """search_pool written plainly from its docstring, with find_subsets."""
-    rows = [
-        r
-        for r in pool
-        if 0 < amount[r] <= limit
-        and value_date - window <= issue[r] <= value_date + 5
-        and r not in exclude
-    ]
-    cut = len(rows) > max_candidates
-    if cut:
-        by_distance = sorted(range(len(rows)), key=lambda k: (abs(due[rows[k]] - value_date), k))
-        rows = [rows[k] for k in sorted(by_distance[:max_candidates])]
-    count, positions, proven = find_subsets(
-        np.array([amount[r] for r in rows], np.int64), target, max_items, max_size, max_coincidence
-    )
-    return count, sorted(rows[k] for k in positions), proven, cut
+    count, positions, proven = _find_subsets(amounts, target, max_items, max_size, coincidence)
+    expected = naive.find_subsets(amounts, target, max_items, max_size, coincidence)
+    assert (count, proven) == (expected[0], expected[2])
+    if count == 1:
+        assert positions == expected[1]
+    if count:
+        # Of several solutions, any one.
+        assert sum(amounts[k] for k in positions) == target
 
 
 @settings(max_examples=300, deadline=None)
@@ -156,8 +128,9 @@ def test_search_pool_matches_naive(data):
         sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)))) if n else []), np.int64
     )
     exclude = data.draw(st.lists(st.sampled_from(pool.tolist()), max_size=3)) if len(pool) else []
+    target = data.draw(st.integers(1, 150))
     args = (
-        data.draw(st.integers(1, 150)),  # target
+        target,
         data.draw(st.integers(1, 80)),  # limit
         data.draw(st.integers(0, 70)),  # value date
         data.draw(st.integers(0, 50)),  # window
@@ -165,12 +138,17 @@ def test_search_pool_matches_naive(data):
         data.draw(st.integers(0, 8)),  # max items searched exhaustively
         3,
         0.5,
+        data.draw(st.integers(0, 10)),  # grace days
     )
     count, rows, proven, cut = search_pool(
         pool, amount, issue, due, np.array(exclude, np.int64), *args
     )
-    expected = search_pool_naive(pool.tolist(), amount, issue, due, exclude, *args)
-    assert (int(count), sorted(rows.tolist()), bool(proven), bool(cut)) == expected
+    expected = naive.search_pool(pool.tolist(), amount, issue, due, exclude, *args)
+    assert (int(count), bool(proven), bool(cut)) == (expected[0], expected[2], expected[3])
+    if count == 1:
+        assert sorted(rows.tolist()) == expected[1]
+    if count:
+        assert int(amount[rows].sum()) == target
 
 
 @settings(max_examples=100, deadline=None)
@@ -211,7 +189,23 @@ def test_pair_scorer_matches_naive(data):
         )
         for _ in range(8)
     ]
-    bp = [100, 200, 300]
+    # The default figures, or others: the kernel must read them from the config.
+    config = data.draw(
+        st.sampled_from(
+            [
+                MatchConfig(discount_rates_bp=(100, 200, 300)),
+                MatchConfig(
+                    discount_rates_bp=(250,),
+                    score_weights=(3.0, 2.0, 1.0, 1.0, 0.5, -4.0),
+                    amount_fit=(1.0, 0.8, 0.7, 0.3, 0.2),
+                    customer_fit=(1.0, 0.8, 0.4, 0.1),
+                    date_fit=(0.1, 1.0, 0.6),
+                    paid_before_issue_days=7,
+                    late_payment_days=30,
+                ),
+            ]
+        )
+    )
 
     def col(rows, key, dtype):
         return np.array([r[key] for r in rows], dtype)
@@ -231,20 +225,15 @@ def test_pair_scorer_matches_naive(data):
         np.array([i for _, i, _ in pairs], np.int64),
         np.array([q for _, _, q in pairs]),
         col(pays, "fee_max", np.int64),
-        0.05,
-        np.array(bp, np.int64),
-        30,
-        WEIGHTS,
     )
-    relation, features, score = score_pairs(*args)
-    serial = score_pairs_serial(*args)
-    for parallel_out, serial_out in zip((relation, features, score), serial, strict=True):
-        assert np.array_equal(parallel_out, serial_out)
-    expected = score_pairs_naive(pays, invoices, pairs, 0.05, bp, 30)
-    for k, (rel, feats, sc) in enumerate(expected):
-        assert relation[k] == rel
-        assert np.allclose(features[k], feats)
-        assert abs(score[k] - sc) < 1e-12
+    expected = naive.score_pairs(pays, invoices, pairs, config)
+    # On one core and on every core (a threshold of 0 pairs).
+    for variant in (config, dataclasses.replace(config, parallel_min_items=0)):
+        relation, features, score = score_pairs(*args, variant)
+        for k, (rel, feats, sc) in enumerate(expected):
+            assert relation[k] == rel
+            assert np.allclose(features[k], feats)
+            assert abs(score[k] - sc) < 1e-12
 
 
 @settings(max_examples=300, deadline=None)
@@ -266,36 +255,48 @@ def test_one_edit_check_matches_osa_distance(pairs):
     st.lists(st.text("0129", min_size=6, max_size=9), min_size=1, max_size=40),
     st.text("0129", min_size=6, max_size=9),
 )
-def test_typo_join_serial_and_parallel_find_the_same(keys, token):
-    from cashmatch.engine.hashing import _buffers, _typo_join_pass, _typo_join_serial
+def test_typo_join_on_one_core_and_on_every_core_is_the_naive_join(keys, token):
+    from cashmatch.engine.hashing import typo_join
     from cashmatch.engine.references import KeyIndex
 
     invoice_keys, tokens = pa.array(keys), pa.array([token])
-    owners, hashes = np.arange(len(keys)), hash_strings(invoice_keys)
-    index = KeyIndex.build(hashes, owners)
+    hashes = hash_strings(invoice_keys)
+    index = KeyIndex.build(hashes, np.arange(len(keys)))
     queries, _ = hash_deletions(tokens, 1)
-    t_off, t_data = _buffers(tokens)
-    i_off, i_data = _buffers(invoice_keys)
     n = len(queries)
-    args = (
-        queries,
-        np.zeros(n, np.int64),
-        index.hashes,
-        index.directory,
-        index.shift,
-        index.starts,
-        index.rows,
-        t_off,
-        t_data,
-        i_off,
-        i_data,
+    zeros = np.zeros(n, np.int64)
+    expected = naive.typo_join(
+        naive.hash_strings(keys).tolist(),
+        list(range(len(keys))),
+        queries.tolist(),
+        [0] * n,
+        [token],
+        keys,
         100,
-        np.zeros(n, np.int64),
-        np.zeros(n, np.int64),
-        np.zeros(len(keys), np.int64),
+        [0] * n,
+        [0] * n,
+        [0] * len(keys),
     )
-    for got, expected in zip(_typo_join_pass(*args), _typo_join_serial(*args)):
-        assert np.array_equal(got, expected)
+    # Serial, parallel (a threshold of 0 queries), and with the queries grouped first.
+    for parallel_min, ordered_min in ((10**9, 10**9), (0, 10**9), (0, 0)):
+        got = typo_join(
+            queries,
+            zeros,
+            index.hashes,
+            index.directory,
+            index.shift,
+            index.starts,
+            index.rows,
+            tokens,
+            invoice_keys,
+            100,
+            zeros,
+            zeros,
+            np.zeros(len(keys), np.int64),
+            parallel_min=parallel_min,
+            ordered_min=ordered_min,
+        )
+        assert list(zip(*(part.tolist() for part in got))) == expected
 
 
 @settings(max_examples=500, deadline=None)
@@ -307,11 +308,11 @@ def test_typo_join_serial_and_parallel_find_the_same(keys, token):
     )
 )
 def test_reference_keys_kernel_matches_the_arrow_reference(values):
-    from cashmatch.engine.normalize import reference_keys, reference_keys_arrow
+    from cashmatch.engine.normalize import reference_keys
 
     fast, slow = (
         reference_keys(pa.array(values, pa.string())),
-        reference_keys_arrow(pa.array(values, pa.string())),
+        naive.reference_keys(pa.array(values, pa.string())),
     )
     for name in ("alnum", "folded", "digits", "groups"):
         assert fast[name].to_pylist() == slow[name].to_pylist(), name
@@ -331,17 +332,17 @@ def test_reference_keys_kernel_matches_the_arrow_reference(values):
         max_size=30,
     )
 )
-def test_amount_classifier_on_arrays_matches_one_by_one(cases):
+def test_amount_classifier_one_by_one_and_on_arrays_is_the_naive_one(cases):
     bp = np.array([200, 300], np.int64)
     # Some payments short by exactly a discount: random amounts rarely are.
     rows = [
         (open_ - (open_ * 200 + 5000) // 10000 if discounted else pay, open_, fee, days)
         for pay, open_, fee, days, discounted in cases
     ]
+    want = [naive.amount_relation(p, o, f, d, 0.05, [200, 300], 30) for p, o, f, d in rows]
     pay, open_amount, fee_max, days = (np.array(column, np.int64) for column in zip(*rows))
-    got = classify_amounts(pay, open_amount, fee_max, 0.05, bp, days, 30)
-    want = [classify_amount(p, o, f, 0.05, bp, d, 30) for p, o, f, d in rows]
-    assert got.tolist() == want
+    assert classify_amounts(pay, open_amount, fee_max, 0.05, bp, days, 30).tolist() == want
+    assert [classify_amount(p, o, f, 0.05, bp, d, 30) for p, o, f, d in rows] == want
 
 
 @settings(max_examples=200, deadline=None)

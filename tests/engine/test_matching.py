@@ -315,35 +315,34 @@ def test_remittance_line_without_amount_falls_back_to_references(standard_ledger
     assert rows[0]["reason"] == "refs_all+amount_exact"
 
 
-def test_small_and_large_tables_are_summarised_alike(monkeypatch):
+def test_small_and_large_tables_are_summarised_alike():
     from bench.generator import generate
     from cashmatch.engine import api, build_index, match_payments
 
     data = generate(3, 400, 60)
     index = build_index(data.open_items, data.customers)
     matches = match_payments(index, data.payments).matches
-    assert len(matches) > api.SMALL_TABLE_ROWS
-    as_large = api._summary(matches)
-    monkeypatch.setattr(api, "SMALL_TABLE_ROWS", len(matches))
-    as_small = api._summary(matches)
+    assert len(matches) > MatchConfig().small_table_rows
+    as_large = api._summary(matches, MatchConfig().small_table_rows)
+    as_small = api._summary(matches, len(matches))
     assert as_small == as_large
     assert sum(as_large[0].values()) == data.payments.num_rows
     assert as_large[1] and all(v > 0 for v in as_large[1].values())
 
 
-def test_small_batches_build_the_same_matches_table(monkeypatch):
+def test_small_batches_build_the_same_matches_table():
     from bench.generator import generate
-    from cashmatch.engine import api, build_index, match_payments
+    from cashmatch.engine import build_index, match_payments
 
     data = generate(4, 600, 120)
     index = build_index(data.open_items, data.customers)
+    # The same ledger, with every table built by Arrow kernels.
+    arrow_built = build_index(data.open_items, data.customers, MatchConfig(small_table_rows=-1))
     statuses, customers = set(), set()
     for start in range(0, 120, 20):
         batch = data.payments.slice(start, 20)
-        monkeypatch.setattr(api, "SMALL_TABLE_ROWS", 64)
         small = match_payments(index, batch).matches
-        monkeypatch.setattr(api, "SMALL_TABLE_ROWS", -1)
-        large = match_payments(index, batch).matches
+        large = match_payments(arrow_built, batch).matches
         assert small.equals(large)
         statuses |= set(small["status"].to_pylist())
         customers |= set(small["customer_id"].to_pylist())

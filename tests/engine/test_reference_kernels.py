@@ -6,10 +6,9 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rapidfuzz.distance import OSA
 
+from cashmatch.engine.config import MatchConfig
 from cashmatch.engine.hashing import (
-    ORDERED_MIN_QUERIES,
     _buffers,
     hash_deletions,
     hash_deletions_of,
@@ -19,16 +18,10 @@ from cashmatch.engine.hashing import (
 )
 from cashmatch.engine.keys_kernel import hash_keys, key_buffers
 from cashmatch.engine.normalize import reference_keys
-from cashmatch.engine.references import (
-    QUALITY_DIGITS,
-    QUALITY_EXACT,
-    QUALITY_OCR,
-    QUALITY_TYPO,
-    KeyIndex,
-    _pair_order,
-    extract_references,
-    extract_references_arrow,
-)
+from cashmatch.engine.references import KeyIndex, _pair_order, extract_references
+from tests import naive
+
+QUALITY_LEVELS = MatchConfig().quality_levels
 
 # Separators of every kind, slashes, characters RE2's \s does not cover
 # (vertical tab, no-break space), and letters pyarrow upper-cases beyond ASCII.
@@ -39,7 +32,7 @@ remittance = st.text(alphabet="aZ09-/. \t\n\x0b\xa0,;:()[]{}#'\"+&*=éßı", max
 @given(st.lists(st.one_of(st.none(), remittance), min_size=1, max_size=12))
 def test_candidates_kernel_matches_the_arrow_reference(texts):
     fast = extract_references(pa.array(texts, pa.string()), with_kind=True)
-    slow = extract_references_arrow(pa.array(texts, pa.string()), with_kind=True)
+    slow = naive.extract_references(pa.array(texts, pa.string()))
     assert fast[0].to_pylist() == slow[0].to_pylist()
     assert fast[1].tolist() == slow[1].tolist()
     assert fast[2].tolist() == slow[2].tolist()
@@ -76,19 +69,6 @@ def test_deletions_of_selected_strings_are_those_of_the_strings_taken(values, da
     assert owner.tolist() == expected_owner.tolist()
 
 
-def naive_lookup(keys: list[int], owners: list[int], queries: list[int], max_hits: int):
-    """Every (query position, owner) pair, in query order then owner order."""
-    buckets: dict[int, list[int]] = {}
-    for key, owner in sorted(set(zip(keys, owners)), key=lambda pair: pair[1]):
-        buckets.setdefault(key, []).append(owner)
-    pairs = []
-    for q, key in enumerate(queries):
-        rows = buckets.get(key, [])
-        if len(rows) <= max_hits:
-            pairs += [(q, r) for r in rows]
-    return pairs
-
-
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 30), st.integers(0, 50)), max_size=60),
@@ -105,7 +85,7 @@ def test_lookup_matches_a_dictionary(entries, queries, max_hits):
     index = KeyIndex.build(np.array(keys, np.uint64), np.array(owners, np.int64))
     hashed = np.array([spread(q) for q in queries], np.uint64)
     query_of, rows = index.lookup(hashed, max_hits)
-    expected = naive_lookup(keys, owners, hashed.tolist(), max_hits)
+    expected = naive.lookup(keys, owners, hashed.tolist(), max_hits)
     assert list(zip(query_of.tolist(), rows.tolist())) == expected
 
 
@@ -114,11 +94,12 @@ def test_lookup_of_many_queries_in_grouped_order_keeps_query_order():
     keys = rng.integers(0, 2**63, 3000, dtype=np.uint64) * np.uint64(2)
     owners = rng.integers(0, 500, 3000)
     index = KeyIndex.build(keys, owners)
-    queries = np.concatenate([rng.choice(keys, 3 * ORDERED_MIN_QUERIES), keys[:100] + 1])
+    ordered_min = MatchConfig().ordered_min_queries
+    queries = np.concatenate([rng.choice(keys, 3 * ordered_min), keys[:100] + 1])
     queries = rng.permutation(queries)
     selected = np.flatnonzero(rng.random(len(queries)) < 0.8)
     query_of, rows = index.lookup(queries, 3, selected)
-    expected = naive_lookup(keys.tolist(), owners.tolist(), queries[selected].tolist(), 3)
+    expected = naive.lookup(keys.tolist(), owners.tolist(), queries[selected].tolist(), 3)
     expected = [(int(selected[q]), r) for q, r in expected]
     assert list(zip(query_of.tolist(), rows.tolist())) == expected
 
@@ -152,17 +133,18 @@ def test_typo_join_matches_the_naive_join(invoices, tokens, max_hits):
         high,
         amount,
     )
-    # The index maps a deletion hash to its invoices; the naive join does the same.
-    owner_keys = [int(h) for h in index_hashes]
-    expected = []
-    for k, h in enumerate(queries.tolist()):
-        rows = sorted({int(o) for hh, o in zip(owner_keys, index_owner.tolist()) if hh == h})
-        if not rows or len(rows) > max_hits:
-            continue
-        t = int(query_token[k])
-        for inv in rows:
-            if low[k] <= amount[inv] <= high[k] and OSA.distance(tokens[t], keys[inv]) == 1:
-                expected.append((t, inv))
+    expected = naive.typo_join(
+        [int(h) for h in index_hashes],
+        index_owner.tolist(),
+        queries.tolist(),
+        query_token.tolist(),
+        tokens,
+        keys,
+        max_hits,
+        low.tolist(),
+        high.tolist(),
+        amount.tolist(),
+    )
     assert list(zip(got[0].tolist(), got[1].tolist())) == expected
 
 
@@ -172,7 +154,7 @@ def test_typo_join_matches_the_naive_join(invoices, tokens, max_hits):
         st.tuples(
             st.integers(0, 5),
             st.integers(0, 7),
-            st.sampled_from([QUALITY_EXACT, QUALITY_OCR, QUALITY_DIGITS, QUALITY_TYPO]),
+            st.sampled_from(QUALITY_LEVELS),
         ),
         max_size=40,
     )
@@ -182,7 +164,7 @@ def test_pair_order_is_the_lexsort(rows):
     invoice = np.array([i for _, i, _ in rows], np.int64)
     quality = np.array([q for _, _, q in rows], np.float64)
     expected = np.lexsort((-quality, invoice, payment))
-    assert _pair_order(payment, invoice, quality, 8).tolist() == expected.tolist()
+    assert _pair_order(payment, invoice, quality, 8, QUALITY_LEVELS).tolist() == expected.tolist()
 
 
 @settings(max_examples=200, deadline=None)

@@ -18,6 +18,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cashmatch.engine.schemas import CUSTOMERS, OPEN_ITEMS, PAYMENTS
+from cashmatch.server import tokens
 from cashmatch.server.client import Client
 from cashmatch.server.store import Store
 
@@ -29,8 +30,18 @@ START_TIMEOUT_S = 60
 class ServerProcess:
     """``python -m cashmatch.server.cli_service serve`` on 127.0.0.1, port chosen by the OS."""
 
-    def __init__(self, data_dir: Path, *, env: dict | None = None, tls: tuple | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        env: dict | None = None,
+        tls: tuple | None = None,
+        args: list[str] | None = None,
+        grace: float = 10,
+    ):
         self.data_dir, self.extra_env, self.tls = data_dir, env or {}, tls
+        self.args, self.grace = list(args or []), grace
+        self.metrics_port = 0
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.lines: queue.Queue[str] = queue.Queue()
@@ -40,8 +51,9 @@ class ServerProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> ServerProcess:
-        command = [sys.executable, "-m", "cashmatch.server.cli_service", "serve", "--grace", "10",
-                   "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"]  # fmt: skip
+        command = [sys.executable, "-m", "cashmatch.server.cli_service", "serve",
+                   "--grace", str(self.grace), "--data-dir", str(self.data_dir),
+                   "--listen", "127.0.0.1:0", *self.args]  # fmt: skip
         if self.tls:
             command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         env = {**os.environ, **self.extra_env}
@@ -58,8 +70,11 @@ class ServerProcess:
                 if self.proc.poll() is not None:
                     break
                 continue
+            if line.startswith("cashmatch: metrics on "):
+                self.metrics_port = int(line.rsplit(":", 1)[1].split("/")[0])
             if line.startswith("cashmatch: listening on "):
                 self.port = int(line.rsplit(":", 1)[1])
+            if self.port and ("--metrics-listen" not in self.args or self.metrics_port):
                 return self
         self.kill()
         raise RuntimeError("server did not start")
@@ -67,6 +82,14 @@ class ServerProcess:
     def _pump(self) -> None:
         for line in self.proc.stdout:
             self.lines.put(line.strip())
+
+    def peak_rss_kib(self) -> int:
+        """The process's peak resident memory so far (VmHWM), KiB."""
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
 
     def output(self) -> list[str]:
         out = []
@@ -105,7 +128,7 @@ class ServerProcess:
 def make_tokens(data_dir: Path, *tenants: str) -> dict[str, str]:
     store = Store(data_dir)
     try:
-        return {tenant: store.create_token(tenant) for tenant in tenants}
+        return {tenant: tokens.create(store, tenant) for tenant in tenants}
     finally:
         store.close()
 

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pytest
 
 from cashmatch.engine.schemas import PAYMENTS
-from cashmatch.server.arrow_io import Reassembler, read_ipc, split, table_to_ipc
 from cashmatch.server.errors import InvalidArgument, ResourceExhausted
 from cashmatch.server.limits import Limits
+from cashmatch.server.rpc.convert import Reassembler, read_ipc, split, table_to_ipc
 
 
 def _payments(n: int) -> pa.Table:
@@ -29,20 +29,20 @@ def test_chunks_reassemble_to_the_same_table():
     parts = Reassembler(Limits())
     for piece in pieces:
         parts.add("payments", piece)
-    assert read_ipc(parts.bytes_of("payments"), PAYMENTS, "payments", Limits()).equals(table)
+    assert read_ipc(parts.take("payments"), "payments", Limits()).equals(table)
 
 
 def test_bounds():
     limits = Limits(max_batch_rows=100, max_call_rows=150, max_call_bytes=10_000)
     with pytest.raises(InvalidArgument) as caught:
-        read_ipc(table_to_ipc(_payments(101), batch_rows=200), PAYMENTS, "payments", limits)
+        read_ipc(table_to_ipc(_payments(101), batch_rows=200), "payments", limits)
     assert caught.value.violations[0][0] == "payments.batch[0]"
     with pytest.raises(ResourceExhausted):
-        read_ipc(table_to_ipc(_payments(200), batch_rows=100), PAYMENTS, "payments", limits)
+        read_ipc(table_to_ipc(_payments(200), batch_rows=100), "payments", limits)
     parts = Reassembler(limits)
     with pytest.raises(ResourceExhausted):
         for _ in range(11):
             parts.add("payments", b"\0" * 1000)
     with pytest.raises(InvalidArgument) as caught:
-        read_ipc(b"not arrow at all", PAYMENTS, "payments", limits)
+        read_ipc(b"not arrow at all", "payments", limits)
     assert caught.value.violations[0][0] == "payments"

@@ -13,7 +13,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cashmatch.server._proto.cashmatch.v1 import cashmatch_pb2 as pb
-from cashmatch.server.store import Store
+from cashmatch.server.store import Store, journal, ledgers, tenants
+from cashmatch.server.store import payments as payments_rows
 from tests.server.conftest import (
     STANDARD,
     ServerProcess,
@@ -134,12 +135,14 @@ def _snapshot_state(data, token):
     """The ledger's state read straight from the store, with no server running."""
     store = Store(data)
     try:
-        tenant = store.authenticate(token)
-        ledger = store.ledger(tenant, "crash")
-        items, _, _ = store.load_ledger(ledger.pk, include_closed=True)
-        rows, _ = store.applications(ledger.pk, 0, 10_000)
+        with store.snapshot() as db:
+            tenant = tenants.authenticate(db, token)
+            ledger = tenants.find_ledger(db, tenant, "crash")
+            items = ledgers.load_open_items(db, ledger.pk, include_closed=True)
+            rows, _ = journal.applications(db, ledger.pk, 0, 10_000)
+            count = sum(payments_rows.status_counts(db, ledger.pk).values())
         return (
-            store.totals(ledger.pk)["payments"],
+            count,
             [r[:5] for r in rows],
             dict(zip(items["invoice_id"].to_pylist(), items["amount_open_minor"].to_pylist(),
                      strict=True)),

@@ -91,8 +91,18 @@ class MatchRow(_message.Message):
     customer_id: str
     def __init__(self, payment_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., currency: _Optional[str] = ..., amount_applied_minor: _Optional[int] = ..., status: _Optional[str] = ..., confidence: _Optional[float] = ..., reason: _Optional[str] = ..., invoice_residual_minor: _Optional[int] = ..., residual_action: _Optional[str] = ..., payment_unapplied_minor: _Optional[int] = ..., customer_id: _Optional[str] = ...) -> None: ...
 
+class DuplicatePayment(_message.Message):
+    __slots__ = ("payment_id", "earlier_payment_id", "identified_by")
+    PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EARLIER_PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    IDENTIFIED_BY_FIELD_NUMBER: _ClassVar[int]
+    payment_id: str
+    earlier_payment_id: str
+    identified_by: str
+    def __init__(self, payment_id: _Optional[str] = ..., earlier_payment_id: _Optional[str] = ..., identified_by: _Optional[str] = ...) -> None: ...
+
 class IngestSummary(_message.Message):
-    __slots__ = ("payments_received", "payments_new", "payments_duplicate", "duplicate_payment_ids", "auto_matched", "suggested", "unmatched", "applied_minor_by_currency", "last_sequence")
+    __slots__ = ("payments_received", "payments_new", "payments_duplicate", "duplicate_payment_ids", "auto_matched", "suggested", "unmatched", "applied_minor_by_currency", "last_sequence", "duplicates", "payments_possible_duplicate", "possible_duplicates")
     class AppliedMinorByCurrencyEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +119,9 @@ class IngestSummary(_message.Message):
     UNMATCHED_FIELD_NUMBER: _ClassVar[int]
     APPLIED_MINOR_BY_CURRENCY_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    PAYMENTS_POSSIBLE_DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    POSSIBLE_DUPLICATES_FIELD_NUMBER: _ClassVar[int]
     payments_received: int
     payments_new: int
     payments_duplicate: int
@@ -118,7 +131,10 @@ class IngestSummary(_message.Message):
     unmatched: int
     applied_minor_by_currency: _containers.ScalarMap[str, int]
     last_sequence: int
-    def __init__(self, payments_received: _Optional[int] = ..., payments_new: _Optional[int] = ..., payments_duplicate: _Optional[int] = ..., duplicate_payment_ids: _Optional[_Iterable[str]] = ..., auto_matched: _Optional[int] = ..., suggested: _Optional[int] = ..., unmatched: _Optional[int] = ..., applied_minor_by_currency: _Optional[_Mapping[str, int]] = ..., last_sequence: _Optional[int] = ...) -> None: ...
+    duplicates: _containers.RepeatedCompositeFieldContainer[DuplicatePayment]
+    payments_possible_duplicate: int
+    possible_duplicates: _containers.RepeatedCompositeFieldContainer[DuplicatePayment]
+    def __init__(self, payments_received: _Optional[int] = ..., payments_new: _Optional[int] = ..., payments_duplicate: _Optional[int] = ..., duplicate_payment_ids: _Optional[_Iterable[str]] = ..., auto_matched: _Optional[int] = ..., suggested: _Optional[int] = ..., unmatched: _Optional[int] = ..., applied_minor_by_currency: _Optional[_Mapping[str, int]] = ..., last_sequence: _Optional[int] = ..., duplicates: _Optional[_Iterable[_Union[DuplicatePayment, _Mapping]]] = ..., payments_possible_duplicate: _Optional[int] = ..., possible_duplicates: _Optional[_Iterable[_Union[DuplicatePayment, _Mapping]]] = ...) -> None: ...
 
 class PutOpenItemsRequest(_message.Message):
     __slots__ = ("ledger_id", "mode", "chunk", "closed_invoice_ids", "posted_through_sequence")
@@ -238,7 +254,7 @@ class RemittanceLine(_message.Message):
     def __init__(self, invoice_ref: _Optional[str] = ..., amount_paid_minor: _Optional[int] = ..., invoice_amount_minor: _Optional[int] = ..., discount_minor: _Optional[int] = ..., adjustment_minor: _Optional[int] = ..., adjustment_reason: _Optional[str] = ...) -> None: ...
 
 class Payment(_message.Message):
-    __slots__ = ("payment_id", "amount_minor", "currency", "value_date", "payer_name", "payer_account", "reference_text", "check_number", "trace_id", "end_to_end_id", "remittance")
+    __slots__ = ("payment_id", "amount_minor", "currency", "value_date", "payer_name", "payer_account", "reference_text", "check_number", "trace_id", "end_to_end_id", "remittance", "booking_date", "statement_account", "bank_reference", "possible_duplicate_of", "source_file", "source_location")
     PAYMENT_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
@@ -250,6 +266,12 @@ class Payment(_message.Message):
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     END_TO_END_ID_FIELD_NUMBER: _ClassVar[int]
     REMITTANCE_FIELD_NUMBER: _ClassVar[int]
+    BOOKING_DATE_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    BANK_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    POSSIBLE_DUPLICATE_OF_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FILE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LOCATION_FIELD_NUMBER: _ClassVar[int]
     payment_id: str
     amount_minor: int
     currency: str
@@ -261,7 +283,13 @@ class Payment(_message.Message):
     trace_id: str
     end_to_end_id: str
     remittance: _containers.RepeatedCompositeFieldContainer[RemittanceLine]
-    def __init__(self, payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., value_date: _Optional[str] = ..., payer_name: _Optional[str] = ..., payer_account: _Optional[str] = ..., reference_text: _Optional[str] = ..., check_number: _Optional[str] = ..., trace_id: _Optional[str] = ..., end_to_end_id: _Optional[str] = ..., remittance: _Optional[_Iterable[_Union[RemittanceLine, _Mapping]]] = ...) -> None: ...
+    booking_date: str
+    statement_account: str
+    bank_reference: str
+    possible_duplicate_of: str
+    source_file: str
+    source_location: str
+    def __init__(self, payment_id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., value_date: _Optional[str] = ..., payer_name: _Optional[str] = ..., payer_account: _Optional[str] = ..., reference_text: _Optional[str] = ..., check_number: _Optional[str] = ..., trace_id: _Optional[str] = ..., end_to_end_id: _Optional[str] = ..., remittance: _Optional[_Iterable[_Union[RemittanceLine, _Mapping]]] = ..., booking_date: _Optional[str] = ..., statement_account: _Optional[str] = ..., bank_reference: _Optional[str] = ..., possible_duplicate_of: _Optional[str] = ..., source_file: _Optional[str] = ..., source_location: _Optional[str] = ...) -> None: ...
 
 class MatchPaymentRequest(_message.Message):
     __slots__ = ("ledger_id", "payment")
@@ -272,16 +300,20 @@ class MatchPaymentRequest(_message.Message):
     def __init__(self, ledger_id: _Optional[str] = ..., payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
 
 class MatchPaymentResponse(_message.Message):
-    __slots__ = ("matches", "status", "duplicate", "last_sequence")
+    __slots__ = ("matches", "status", "duplicate", "last_sequence", "duplicate_of", "possible_duplicate")
     MATCHES_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_OF_FIELD_NUMBER: _ClassVar[int]
+    POSSIBLE_DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     matches: _containers.RepeatedCompositeFieldContainer[MatchRow]
     status: PaymentStatus
     duplicate: bool
     last_sequence: int
-    def __init__(self, matches: _Optional[_Iterable[_Union[MatchRow, _Mapping]]] = ..., status: _Optional[_Union[PaymentStatus, str]] = ..., duplicate: _Optional[bool] = ..., last_sequence: _Optional[int] = ...) -> None: ...
+    duplicate_of: str
+    possible_duplicate: bool
+    def __init__(self, matches: _Optional[_Iterable[_Union[MatchRow, _Mapping]]] = ..., status: _Optional[_Union[PaymentStatus, str]] = ..., duplicate: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., duplicate_of: _Optional[str] = ..., possible_duplicate: _Optional[bool] = ...) -> None: ...
 
 class ReviewItem(_message.Message):
     __slots__ = ("payment", "status", "matches")
