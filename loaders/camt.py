@@ -623,7 +623,7 @@ class _Reader:
         )
 
     def _locations(self, body: pa.Table) -> pa.ChunkedArray:
-        """Each payment's place in the file as a person looks it up: ``Stmt[1]/Ntry[3]/TxDtls[2]``."""
+        """Where each payment was read, as a person looks it up: ``Stmt[1]/Ntry[3]/TxDtls[2]``."""
         parts = [
             f"{self.report_tag}[",
             body.column("statement").cast(pa.string()),
