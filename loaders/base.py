@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -102,3 +106,62 @@ def advices_table(advices: list[RemittanceAdvice]) -> pa.Table:
         row["lines"] = [line.as_dict() for line in a.lines]
         rows.append(row)
     return pa.Table.from_pylist(rows, schema=REMITTANCE_ADVICES)
+
+
+def unique_ids(
+    ids: list[str | None], positions: Sequence[Sequence[int]], file_key: Callable[[], str]
+) -> list[str]:
+    """Give every payment an id unique in the file and stable across re-loads.
+
+    The one rule for ids of every bank-file loader. A payment without an id
+    gets ``file_key()#position``, its place in the file (``statement.entry.
+    transaction`` in camt, the line elsewhere); an id used more than once gets
+    its position appended, and primes until it is unique. ``file_key`` is
+    only called when an id is missing.
+
+    Example:
+        >>> unique_ids(["A", None, "B", "B"], [(1,), (2,), (3, 1), (3, 2)], lambda: "F")
+        ['A', 'F#2', 'B#3.1', 'B#3.2']
+    """
+    ids = list(ids)
+    base = None
+    for i, value in enumerate(ids):
+        if value is None:
+            if base is None:
+                base = file_key()
+            ids[i] = f"{base}#{_position(positions[i])}"
+    counts = Counter(ids)
+    if len(counts) == len(ids):
+        return ids
+    taken = set(counts)
+    for i, value in enumerate(ids):
+        if counts[value] > 1:
+            candidate = f"{value}#{_position(positions[i])}"
+            while candidate in taken:
+                candidate += "'"
+            taken.add(candidate)
+            ids[i] = candidate
+    return ids
+
+
+def _position(position: Sequence[int]) -> str:
+    return ".".join(map(str, position))
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large file loads.
+
+    A loader allocates millions of short-lived objects (lxml element proxies,
+    row tuples) and creates no reference cycles, yet each 700 allocations start
+    a collection: loading 100,000 camt.053 transactions spent about 13% of its
+    time in the collector. Reference counting still frees everything at once;
+    the collector resumes (if it was running) when the load ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

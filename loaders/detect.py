@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from cashmatch.loaders.bai2 import load_bai2, sniff_bai2
 from cashmatch.loaders.base import LoadedFile
-from cashmatch.loaders.camt import load_camt053, load_camt054, sniff_camt053, sniff_camt054
+from cashmatch.loaders.camt import (
+    load_camt052,
+    load_camt053,
+    load_camt054,
+    sniff_camt052,
+    sniff_camt053,
+    sniff_camt054,
+)
 from cashmatch.loaders.cfonb120 import load_cfonb120, sniff_cfonb120
 from cashmatch.loaders.edi820 import load_edi820, sniff_edi820
 from cashmatch.loaders.errors import LoadError
@@ -97,6 +104,7 @@ class Format:
 
 # Most specific first: XML by namespace, then record layouts, then CSV headers.
 FORMATS: tuple[Format, ...] = (
+    Format("camt.052", sniff_camt052, load_camt052),
     Format("camt.053", sniff_camt053, load_camt053),
     Format("camt.054", sniff_camt054, load_camt054),
     Format("remt.001", sniff_remt001, load_remt001),

@@ -2,7 +2,7 @@
 
 Each ``RmtAdvc/RmtInf`` becomes one :class:`~cashmatch.loaders.base.RemittanceAdvice`:
 its ``Strd`` blocks become lines (same rules as camt, see
-:meth:`cashmatch.loaders.camt._Iso20022Reader._structured`), and
+:meth:`cashmatch.loaders.iso20022.Values.structured`), and
 ``OrgnlPmtInf`` names the payment it belongs to (``Refs/EndToEndId``,
 ``Refs/TxId`` or ``InstrId``, ``Amt/InstdAmt``, ``ReqdExctnDt``, ``Dbtr/Nm``).
 A file with a group header only is valid and yields no advice. The file
@@ -22,28 +22,32 @@ from collections import Counter
 from cashmatch.engine.money import format_amount
 from cashmatch.engine.schemas import PAYMENTS
 from cashmatch.loaders.base import LoadedFile, RemittanceAdvice, RemittanceLine, advices_table
-from cashmatch.loaders.camt import (
-    _NAMES,
-    _REMITTANCE_FIELDS,
-    _Iso20022Reader,
-    _join,
-    _RecordError,
-    _text,
-)
 from cashmatch.loaders.errors import LoadError, raise_or_report
-from cashmatch.loaders.xml_safety import is_encoding_error, local_name, namespace, secure_iterparse
+from cashmatch.loaders.iso20022 import (
+    NOT_PROVIDED,
+    RecordError,
+    Values,
+    join_path,
+    text,
+)
+from cashmatch.loaders.xml_stream import (
+    XmlStream,
+    is_encoding_error,
+    local_name,
+    split_complete,
+    tag_codes,
+    utf8_head,
+)
 
 REMT001 = "remt.001"
 _NS = "urn:iso:std:iso:20022:tech:xsd:remt.001.001."
-_REMT_NAMES = (
-    "RmtId",
-    "OrgnlPmtInf",
-    "InstdAmt",
-    "EqvtAmt",
-    "ReqdExctnDt",
-    "ReqdColltnDt",
-    "MsgId",
-)
+_TOP = ("GrpHdr", "RmtInf", "MsgId")
+T_GRPHDR, T_RMTINF, T_MSGID = range(1, 4)
+_ADVICE = ("RmtId", "Ustrd", "Strd", "OrgnlPmtInf")
+A_ID, A_USTRD, A_STRD, A_ORIGINAL = range(1, 5)
+_ORIGINAL = ("Refs", "Amt", "ReqdExctnDt", "Dbtr", "EndToEndId", "TxId", "InstrId", "UETR")
+O_REFS, O_AMT, O_DATE, O_DBTR, O_E2E, O_TXID, O_INSTRID, O_UETR = range(1, 9)
+_INSTRUCTED = {"InstdAmt"}
 
 
 def sniff_remt001(head: bytes) -> bool:
@@ -53,10 +57,10 @@ def sniff_remt001(head: bytes) -> bool:
         >>> sniff_remt001(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:remt.001.001.04">')
         True
     """
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not text.startswith(b"<"):
+    text_ = utf8_head(head).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text_.startswith(b"<"):
         return False
-    return _NS.encode() in text or re.search(rb"<(?:\w+:)?RmtAdvc[\s>]", text) is not None
+    return _NS.encode() in text_ or re.search(rb"<(?:\w+:)?RmtAdvc[\s>]", text_) is not None
 
 
 def load_remt001(path: str, *, data: bytes | None = None, lenient: bool = False) -> LoadedFile:
@@ -79,116 +83,102 @@ def load_remt001(path: str, *, data: bytes | None = None, lenient: bool = False)
     return _RemtReader(path, data, lenient, "ISO-8859-1").run()
 
 
-class _RemtReader(_Iso20022Reader):
+class _RemtReader:
     def __init__(self, path: str, data: bytes | None, lenient: bool, encoding: str | None):
-        self.path, self.data, self.lenient, self.encoding = path, data, lenient, encoding
-        self.L: dict[str, str] = {}
-        self.lines = {name: [] for name in _REMITTANCE_FIELDS}
-        self.date_cache = {}
+        self.path, self.lenient = path, lenient
+        self.stream = XmlStream(path, data, encoding=encoding)
         self.advices: list[RemittanceAdvice] = []
         self.problems: list[str] = []
         self.message_id: str | None = None
         self.index = 0
-        self.identified = False
+        self.container = None
 
     def run(self) -> LoadedFile:
-        for _event, element in secure_iterparse(
-            self.path, self.data, tags=("{*}GrpHdr", "{*}RmtInf"), encoding=self.encoding
-        ):
-            if not self.identified:
-                self._identify(element)
-            if local_name(element.tag) == "GrpHdr":
-                self.message_id = _text(element.findtext(namespace(element.tag) + "MsgId"))
+        for root, final in self.stream.rounds():
+            if self.container is None and not self._identify(root, final):
                 continue
-            parent = element.getparent()
-            if parent is None or local_name(parent.tag) != "RmtAdvc":
-                continue  # not an advice block (none is nested, but stay strict about what counts)
-            self.index += 1
-            try:
-                self._advice(element, f"/Document/RmtAdvc/RmtInf[{self.index}]")
-            except _RecordError as error:
-                located = LoadError(
-                    self.path,
-                    error.message,
-                    element=_join(error.element),
-                    field=error.field,
-                    line=error.line,
-                )
-                raise_or_report(located, self.lenient, self.problems, "advice")
-            element.clear(keep_tail=False)
-            while element.getprevious() is not None:
-                del parent[0]
-        if not self.identified:
-            raise LoadError(self.path, "no remt.001 content: no GrpHdr or RmtInf")
+            done, _ = split_complete(self.container, not final)
+            for child in done:
+                code = self.top.get(child.tag)
+                if code == T_GRPHDR:
+                    for sub in child.getchildren():
+                        if self.top.get(sub.tag) == T_MSGID:
+                            self.message_id = text(sub.text)
+                elif code == T_RMTINF:
+                    self._advice_element(child)
+            if done:
+                del self.container[: len(done)]
         return self._result()
 
-    def _identify(self, element) -> None:
-        root = element.getroottree().getroot()
-        ns = namespace(root.tag)
-        container = next((c for c in root if isinstance(c.tag, str)), None)
-        container_name = local_name(container.tag) if container is not None else ""
+    def _identify(self, root, final: bool) -> bool:
+        container = next((c for c in root.getchildren() if isinstance(c.tag, str)), None)
+        if container is None and not final:
+            return False
+        ns = self.stream.namespace
+        name = local_name(container.tag) if container is not None else ""
         if (
             local_name(root.tag) != "Document"
-            or container_name != "RmtAdvc"
-            or (ns and not ns[1:].startswith(_NS))
+            or name != "RmtAdvc"
+            or (ns and not ns.startswith(_NS))
         ):
             raise LoadError(
                 self.path,
                 f"not a remt.001 message: <{local_name(root.tag)}> containing"
-                f" <{container_name or '?'}> in namespace {ns[1:-1] or 'none'!r}",
+                f" <{name or '?'}> in namespace {ns or 'none'!r}",
                 element="/" + local_name(root.tag),
                 line=root.sourceline,
             )
-        self.L = {ns + name: name for name in (*_NAMES, *_REMT_NAMES)}
-        self.identified = True
+        self.container = container
+        self.top = tag_codes(ns, _TOP)
+        self.advice_codes = tag_codes(ns, _ADVICE)
+        self.original_codes = tag_codes(ns, _ORIGINAL)
+        self.instructed = {*_INSTRUCTED, f"{{{ns}}}InstdAmt"}
+        self.values = Values(ns)
+        return True
 
-    def _advice(self, rmt, apath: str) -> None:
-        L = self.L
+    def _advice_element(self, element) -> None:
+        self.index += 1
+        self.stream.tidy(element)
+        start = len(self.values.line_rows)
+        try:
+            self._advice(element, f"/Document/RmtAdvc/RmtInf[{self.index}]", start)
+        except RecordError as error:
+            del self.values.line_rows[start:]
+            located = LoadError(
+                self.path,
+                error.message,
+                element=join_path(error.element),
+                field=error.field,
+                line=error.line,
+            )
+            raise_or_report(located, self.lenient, self.problems, "advice")
+
+    def _advice(self, rmt, apath: str, start: int) -> None:
+        codes = self.advice_codes
         advice_id = None
         texts: list[str] = []
         strds = []
         original = None
-        for child in rmt:
-            name = L.get(child.tag)
-            if name == "RmtId":
-                advice_id = _text(child.text)
-            elif name == "Ustrd":
-                text = _text(child.text)
-                if text:
-                    texts.append(text)
-            elif name == "Strd":
+        for child in rmt.getchildren():
+            code = codes.get(child.tag)
+            if code == A_ID:
+                advice_id = text(child.text)
+            elif code == A_USTRD:
+                line = text(child.text)
+                if line:
+                    texts.append(line)
+            elif code == A_STRD:
                 strds.append(child)
-            elif name == "OrgnlPmtInf":
+            elif code == A_ORIGINAL:
                 original = child
-        e2e = trace = payer = None
-        amount = currency = payment_date = None
+        e2e = trace = payer = amount = currency = payment_date = None
         if original is not None:
-            for child in original:
-                name = L.get(child.tag)
-                if name == "Refs":
-                    found = {L.get(r.tag): _text(r.text) for r in child}
-                    e2e = found.get("EndToEndId")
-                    e2e = None if e2e == "NOTPROVIDED" else e2e
-                    trace = found.get("TxId") or found.get("InstrId") or found.get("UETR")
-                elif name == "Amt":
-                    instructed = next((a for a in child if L.get(a.tag) == "InstdAmt"), None)
-                    if instructed is not None:
-                        amount, currency = self._amount(
-                            instructed, f"{apath}/OrgnlPmtInf/Amt/InstdAmt", child
-                        )
-                elif name == "ReqdExctnDt":
-                    payment_date = self._date(child, "ReqdExctnDt", f"{apath}/OrgnlPmtInf")
-                elif name == "Dbtr":
-                    payer = self._name(child)
-        start = len(self.lines["invoice_ref"])
+            e2e, trace, payer, amount, currency, payment_date = self._original(original, apath)
         for s, strd in enumerate(strds, 1):
             # Amounts of a line must be in the payment's currency; without a
             # payment amount, the first amount's currency stands for it.
-            self._structured(strd, currency or _first_currency(strd), f"{apath}/Strd[{s}]")
-        lines = [
-            RemittanceLine(**{name: self.lines[name][i] for name in _REMITTANCE_FIELDS})
-            for i in range(start, len(self.lines["invoice_ref"]))
-        ]
+            self.values.structured(strd, currency or _first_currency(strd), f"{apath}/Strd[{s}]")
+        lines = [RemittanceLine(*row) for row in self.values.line_rows[start:]]
         if not lines and texts:
             # Free text only: keep it as a line without amount, so it is not lost.
             lines = [RemittanceLine(invoice_ref=" ".join(texts))]
@@ -207,7 +197,34 @@ class _RemtReader(_Iso20022Reader):
             )
         )
 
+    def _original(self, original, apath: str) -> tuple:
+        """``OrgnlPmtInf``: the payment the advice is about."""
+        codes = self.original_codes
+        e2e = trace = payer = amount = currency = payment_date = None
+        for child in original.getchildren():
+            code = codes.get(child.tag)
+            if code == O_REFS:
+                found = {codes.get(r.tag): text(r.text) for r in child.getchildren()}
+                e2e = found.get(O_E2E)
+                e2e = None if e2e == NOT_PROVIDED else e2e
+                trace = found.get(O_TXID) or found.get(O_INSTRID) or found.get(O_UETR)
+            elif code == O_AMT:
+                instructed = next(
+                    (a for a in child.getchildren() if a.tag in self.instructed), None
+                )
+                if instructed is not None:
+                    amount, currency = self.values.amount(
+                        instructed, f"{apath}/OrgnlPmtInf/Amt/InstdAmt", child
+                    )
+            elif code == O_DATE:
+                payment_date = self.values.date(child, "ReqdExctnDt", f"{apath}/OrgnlPmtInf")
+            elif code == O_DBTR:
+                payer = self.values.name(child)
+        return e2e, trace, payer, amount, currency, payment_date
+
     def _result(self) -> LoadedFile:
+        if self.container is None:
+            raise LoadError(self.path, "no remt.001 content: no RmtAdvc message")
         ids = Counter(a.advice_id for a in self.advices)
         for position, advice in enumerate(self.advices, 1):
             if ids[advice.advice_id] > 1:

@@ -158,7 +158,10 @@ def statement_result(
     }
     return LoadedFile(
         format=fmt,
-        payments=pa.Table.from_pydict(cols, schema=PAYMENTS),
+        payments=pa.Table.from_pydict(
+            {f.name: cols.get(f.name) or [None] * len(cols["amount_minor"]) for f in PAYMENTS},
+            schema=PAYMENTS,
+        ),
         skipped=dict(skipped),
         problems=problems,
         summary=summary,

@@ -194,7 +194,8 @@ def test_finland_camt053_debit_batch_remittance_when_credited(samples_dir):
     """SCOR 3900, CINV 217827182718 and 'Invoices 123 and 321' sit in a debit batch.
 
     Flipping every entry to CRDT shows they are read (12 TxDtls + 1 entry without
-    details = 13 payments); the TxsSummry then disagrees, which lenient mode reports.
+    details = 13 payments); the TxsSummry and the balances then disagree, which
+    lenient mode reports.
     """
     data = sample(samples_dir, "moov_finland_camt053_v02_sample_scor_rfrddoc.xml")
     flipped = data.replace(b"<CdtDbtInd>DBIT</CdtDbtInd>", b"<CdtDbtInd>CRDT</CdtDbtInd>")
@@ -206,7 +207,9 @@ def test_finland_camt053_debit_batch_remittance_when_credited(samples_dir):
     )
     loaded = load_camt053("fi.xml", data=flipped, lenient=True)
     assert loaded.payments.num_rows == 13
-    assert len(loaded.problems) == 4  # TtlCdtNtries and TtlDbtNtries count and sum
+    # TtlCdtNtries and TtlDbtNtries count and sum, and opening + entries != closing.
+    assert len(loaded.problems) == 5
+    assert "but the closing balance (CLBD) is 23644.83 EUR" in loaded.problems[-1]
     pay = by_id(loaded)
     assert refs(pay["091029ARCH03001"]) == ["3900"]
     assert pay["091029ARCH03001"]["amount_minor"] == 200_002
@@ -641,17 +644,17 @@ def test_bad_transaction_in_lenient_mode_drops_the_whole_entry():
 
 
 def test_wrong_document_types():
-    with pytest.raises(LoadError, match=r"not a camt\.053/camt\.054 message"):
+    with pytest.raises(LoadError, match=r"not a camt\.052/camt\.053/camt\.054 message"):
         load_camt(
             "p.xml",
             data=b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09">'
             b"<CstmrCdtTrfInitn><GrpHdr><MsgId>1</MsgId></GrpHdr></CstmrCdtTrfInitn></Document>",
         )
     with pytest.raises(LoadError, match="does not match"):
-        load_camt("p.xml", data=doc(ntry(), xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"))
+        load_camt("p.xml", data=doc(ntry(), xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"))
     with pytest.raises(LoadError, match=r"expected a camt\.054 file, found camt\.053"):
         load_camt054("p.xml", data=doc(ntry()))
-    with pytest.raises(LoadError, match=r"no camt\.053/camt\.054 content"):
+    with pytest.raises(LoadError, match=r"no camt\.052/camt\.053/camt\.054 content"):
         load_camt("p.xml", data=b"<html><body>hi</body></html>")
     with pytest.raises(LoadError) as error:
         load_camt053(
@@ -839,8 +842,7 @@ def test_flushing_in_small_batches_gives_the_same_table(monkeypatch):
         'R7b</AcctSvcrRef></Refs><Amt Ccy="EUR">1.00', 'R7b</AcctSvcrRef></Refs><Amt Ccy="EUR">1.0x'
     )
     expected = load_camt053("b.xml", data=doc(entries), lenient=True)
-    original = camt._Columns.__init__
-    monkeypatch.setattr(camt._Columns, "__init__", lambda self: original(self, batch_rows=3))
+    monkeypatch.setattr(camt, "FLUSH_ROWS", 3)
     batched = load_camt053("b.xml", data=doc(entries), lenient=True)
     assert batched.payments.column("amount_minor").num_chunks > 1
     assert batched.payments.equals(expected.payments)

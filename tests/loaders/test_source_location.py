@@ -94,14 +94,12 @@ def test_bai2_names_the_account_record_and_the_detail(tmp_path):
 
 
 @pytest.mark.parametrize("batch_size", [1, 2])
-def test_camt_fast_path_and_reader_locate_alike(batch_size):
+def test_camt_names_statement_entry_and_transaction(batch_size):
     buffer = io.BytesIO()
     # Payments of one day are batched into entries of ``batch_size`` transactions.
     write_camt053(_payments(same_day=True), buffer, batch_size=batch_size)
     data = buffer.getvalue()
-    reader = camt._load_lxml("s.xml", data, False, None).payments
-    fast = camt._load_fast("s.xml", data, None).payments
-    assert reader["source_location"].equals(fast["source_location"])
+    reader = camt.load_camt("s.xml", data=data).payments
     expected = (
         ["Stmt[1]/Ntry[1]/TxDtls[1]", "Stmt[1]/Ntry[2]/TxDtls[1]", "Stmt[1]/Ntry[3]/TxDtls[1]"]
         if batch_size == 1
